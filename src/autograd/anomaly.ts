@@ -1,0 +1,81 @@
+// Anomaly mode: find the first op whose forward output or backward gradient is NaN or Inf.
+// Modules push their path (e.g. "3.0.bn2") on a stack while they run so reports can name them.
+
+import { fmt } from '../kernels/shape.js';
+import type { TypedArray } from '../kernels/dtype.js';
+
+let anomalyEnabled = false;
+const moduleStack: string[] = [];
+
+export function isAnomalyEnabled(): boolean {
+  return anomalyEnabled;
+}
+
+/** Runs `fn` (forward and backward both count) with NaN/Inf detection on every op. */
+export function detectAnomaly<T>(fn: () => T): T {
+  const prev = anomalyEnabled;
+  anomalyEnabled = true;
+  try {
+    return fn();
+  } finally {
+    anomalyEnabled = prev;
+  }
+}
+
+export function setAnomalyEnabled(on: boolean): boolean {
+  const prev = anomalyEnabled;
+  anomalyEnabled = on;
+  return prev;
+}
+
+export function pushModulePath(path: string): void {
+  moduleStack.push(path);
+}
+
+export function popModulePath(): void {
+  moduleStack.pop();
+}
+
+export function currentModulePath(): string {
+  return moduleStack.length ? moduleStack[moduleStack.length - 1] : '';
+}
+
+export class AnomalyError extends Error {
+  constructor(
+    message: string,
+    readonly op: string,
+    readonly modulePath: string,
+    readonly phase: 'forward' | 'backward',
+  ) {
+    super(message);
+    this.name = 'AnomalyError';
+  }
+}
+
+export function firstNonFinite(data: TypedArray): number {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v - v !== 0) return i; // NaN - NaN and Inf - Inf are both NaN
+  }
+  return -1;
+}
+
+export function reportAnomaly(
+  phase: 'forward' | 'backward',
+  op: string,
+  modulePath: string,
+  what: string,
+  data: TypedArray,
+  index: number,
+  shapes: ReadonlyArray<readonly number[]>,
+): never {
+  const where = modulePath ? ` in module ${modulePath}` : '';
+  const kind = Number.isNaN(data[index]) ? 'NaN' : 'Inf';
+  throw new AnomalyError(
+    `anomaly: ${op}${where} produced ${kind} in its ${phase} ${what} at flat index ${index}` +
+      ` (input shapes ${shapes.map(fmt).join(', ')})`,
+    op,
+    modulePath,
+    phase,
+  );
+}

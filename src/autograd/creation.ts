@@ -1,0 +1,133 @@
+// Creating tensors: from values, constants, ranges and the seeded generator.
+
+import { allocate, castArray, dtypeOf, isDType, type DType, type TypedArray } from '../kernels/dtype.js';
+import { checkShape, fmt, sizeOf, type Shape } from '../kernels/shape.js';
+import { defaultGenerator, type Generator } from './random.js';
+import { Tensor, type NestedArray } from './tensor.js';
+
+export interface TensorOptions {
+  dtype?: DType;
+  requiresGrad?: boolean;
+}
+
+export interface RandomOptions extends TensorOptions {
+  generator?: Generator;
+}
+
+function checkDType(op: string, dtype: DType | undefined): DType {
+  const d = dtype ?? 'float32';
+  if (!isDType(d)) throw new Error(`${op}: unknown dtype '${String(d)}' (use float32, float64 or int32)`);
+  return d;
+}
+
+/**
+ * A tensor from a number, nested arrays, or a typed array (with `shape`, default 1-D).
+ * The dtype defaults to float32, or to the typed array's own type.
+ */
+export function tensor(
+  values: NestedArray | TypedArray,
+  options: TensorOptions & { shape?: Shape } = {},
+): Tensor {
+  if (ArrayBuffer.isView(values)) {
+    const dtype = checkDType('tensor', options.dtype ?? dtypeOf(values));
+    const shape = options.shape ?? [values.length];
+    checkShape('tensor', shape);
+    if (sizeOf(shape) !== values.length) {
+      throw new Error(`tensor: shape ${fmt(shape)} needs ${sizeOf(shape)} elements, the array has ${values.length}`);
+    }
+    return new Tensor(castArray(values, dtype), shape, options.requiresGrad);
+  }
+  const dtype = checkDType('tensor', options.dtype);
+  const shape: number[] = [];
+  let probe: NestedArray = values;
+  while (Array.isArray(probe)) {
+    shape.push(probe.length);
+    probe = probe[0] as NestedArray;
+  }
+  if (options.shape) {
+    throw new Error('tensor: `shape` is only for typed-array input; nested arrays carry their own shape');
+  }
+  const data = allocate(dtype, sizeOf(shape));
+  let k = 0;
+  const fill = (v: NestedArray, dim: number, path: number[]): void => {
+    if (dim === shape.length) {
+      if (typeof v !== 'number') throw new Error(`tensor: expected a number at [${path.join(',')}], got ${typeof v}`);
+      data[k++] = v;
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[dim]) {
+      throw new Error(`tensor: ragged nested array at [${path.join(',')}]: expected length ${shape[dim]}`);
+    }
+    for (let i = 0; i < v.length; i++) fill(v[i], dim + 1, [...path, i]);
+  };
+  fill(values, 0, []);
+  return new Tensor(data, shape, options.requiresGrad);
+}
+
+export function full(shape: Shape, value: number, options: TensorOptions = {}): Tensor {
+  checkShape('full', shape);
+  const data = allocate(checkDType('full', options.dtype), sizeOf(shape));
+  data.fill(value);
+  return new Tensor(data, shape, options.requiresGrad);
+}
+
+export function zeros(shape: Shape, options: TensorOptions = {}): Tensor {
+  return full(shape, 0, options);
+}
+
+export function ones(shape: Shape, options: TensorOptions = {}): Tensor {
+  return full(shape, 1, options);
+}
+
+export function zerosLike(t: Tensor, options: TensorOptions = {}): Tensor {
+  return zeros(t.shape, { dtype: t.dtype, ...options });
+}
+
+export function onesLike(t: Tensor, options: TensorOptions = {}): Tensor {
+  return ones(t.shape, { dtype: t.dtype, ...options });
+}
+
+/** Values start, start+step, … below end (PyTorch's `arange`); int32 when all arguments are integers. */
+export function arange(start: number, end?: number, step = 1, options: TensorOptions = {}): Tensor {
+  if (end === undefined) {
+    end = start;
+    start = 0;
+  }
+  if (step === 0 || !Number.isFinite(step)) throw new Error(`arange: step must be a non-zero finite number, got ${step}`);
+  const n = Math.max(0, Math.ceil((end - start) / step));
+  const allInt = Number.isInteger(start) && Number.isInteger(end) && Number.isInteger(step);
+  const dtype = options.dtype ?? (allInt ? 'int32' : 'float32');
+  const data = allocate(dtype, n);
+  for (let i = 0; i < n; i++) data[i] = start + i * step;
+  return new Tensor(data, [n], options.requiresGrad);
+}
+
+/** Uniform in [0, 1). */
+export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
+  checkShape('rand', shape);
+  const gen = options.generator ?? defaultGenerator;
+  const data = allocate(checkDType('rand', options.dtype), sizeOf(shape));
+  for (let i = 0; i < data.length; i++) data[i] = gen.random();
+  return new Tensor(data, shape, options.requiresGrad);
+}
+
+/** Standard normal. */
+export function randn(shape: Shape, options: RandomOptions = {}): Tensor {
+  checkShape('randn', shape);
+  const gen = options.generator ?? defaultGenerator;
+  const data = allocate(checkDType('randn', options.dtype), sizeOf(shape));
+  for (let i = 0; i < data.length; i++) data[i] = gen.normal();
+  return new Tensor(data, shape, options.requiresGrad);
+}
+
+/** Integers uniform in [low, high); int32 by default. */
+export function randint(low: number, high: number, shape: Shape, options: RandomOptions = {}): Tensor {
+  checkShape('randint', shape);
+  if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
+    throw new Error(`randint: need integers low < high, got ${low} and ${high}`);
+  }
+  const gen = options.generator ?? defaultGenerator;
+  const data = allocate(options.dtype ?? 'int32', sizeOf(shape));
+  for (let i = 0; i < data.length; i++) data[i] = gen.randint(low, high);
+  return new Tensor(data, shape, options.requiresGrad);
+}

@@ -1,0 +1,168 @@
+// Reverse-mode traversal. Nodes run in a dependency order found without recursion (Kahn's
+// algorithm over the graph reachable from the root), so arbitrarily deep graphs cannot overflow
+// the stack; a node runs only once every consumer has delivered its gradient.
+
+import { castArray } from '../kernels/dtype.js';
+import { fmt, shapeEq } from '../kernels/shape.js';
+import { sumAxes } from '../kernels/reduce.js';
+import { firstNonFinite, isAnomalyEnabled, reportAnomaly } from './anomaly.js';
+import { setGradEnabled } from './grad_mode.js';
+import type { Edge, Node } from './node.js';
+import { Tensor, type GradHook } from './tensor.js';
+
+export interface BackwardOptions {
+  /** Keep saved tensors so backward can run through this graph again. */
+  retainGraph?: boolean;
+}
+
+export function runBackward(root: Tensor, gradient: Tensor | undefined, options: BackwardOptions): void {
+  if (!root.requiresGrad) {
+    throw new Error('backward: this tensor does not require grad and has no gradFn');
+  }
+  let seed: Tensor;
+  if (gradient === undefined) {
+    if (root.size !== 1) {
+      throw new Error(`backward: a gradient can be created implicitly only for one-element outputs, got shape ${fmt(root.shape)}`);
+    }
+    const one = castArray(new Float64Array([1]), root.dtype);
+    seed = new Tensor(one, root.shape);
+  } else {
+    if (!shapeEq(gradient.shape, root.shape)) {
+      throw new Error(`backward: gradient shape ${fmt(gradient.shape)} does not match the tensor's shape ${fmt(root.shape)}`);
+    }
+    seed = gradient;
+  }
+  const prev = setGradEnabled(false);
+  try {
+    if (!root.gradFn) {
+      accumulate(root, runHooks(root.leafHooks, seed));
+      return;
+    }
+    walk(root.gradFn, seed, options.retainGraph ?? false);
+  } finally {
+    setGradEnabled(prev);
+  }
+}
+
+function walk(rootNode: Node, seed: Tensor, retainGraph: boolean): void {
+  // Count, for every reachable node, how many edges lead into it.
+  const pending = new Map<Node, number>([[rootNode, 0]]);
+  const stack: Node[] = [rootNode];
+  while (stack.length) {
+    const node = stack.pop()!;
+    for (const edge of node.edges) {
+      const child = edge?.node;
+      if (!child) continue;
+      const seen = pending.has(child);
+      pending.set(child, (pending.get(child) ?? 0) + 1);
+      if (!seen) stack.push(child);
+    }
+  }
+
+  const grads = new Map<Node, Tensor>([[rootNode, seed]]);
+  const leafGrads = new Map<Tensor, Tensor>();
+  const ready: Node[] = [rootNode];
+  while (ready.length) {
+    const node = ready.pop()!;
+    let grad = grads.get(node);
+    grads.delete(node);
+    let inputGrads: ReadonlyArray<Tensor | null | undefined> = [];
+    if (grad) {
+      if (node.released) {
+        throw new Error(
+          `${node.name}: trying to backward through the graph a second time (its saved tensors ` +
+            'were freed after the first backward). Pass {retainGraph: true} to the first backward().',
+        );
+      }
+      grad = runHooks(node.hooks, grad);
+      if (node.retained) accumulate(node.retained, grad);
+      inputGrads = node.backwardFn(node.ctx, grad);
+      if (!retainGraph) {
+        node.ctx.release(node.name);
+        node.released = true;
+      }
+    }
+    node.edges.forEach((edge, i) => {
+      if (!edge) return;
+      const g = inputGrads[i];
+      if (g) {
+        const fitted = fitToEdge(node, i, g, edge);
+        if (isAnomalyEnabled()) {
+          const bad = firstNonFinite(fitted.data);
+          if (bad >= 0) reportAnomaly('backward', node.name, node.modulePath, `gradient for argument ${i}`, fitted.data, bad, [fitted.shape, node.outputShape]);
+        }
+        const target = edge.node ? grads : leafGrads;
+        const key = (edge.node ?? edge.leaf) as never;
+        const prevGrad = target.get(key);
+        target.set(key, prevGrad ? addTensors(prevGrad, fitted) : fitted);
+      }
+      if (edge.node) {
+        const left = pending.get(edge.node)! - 1;
+        pending.set(edge.node, left);
+        if (left === 0) ready.push(edge.node);
+      }
+    });
+  }
+  for (const [leaf, g] of leafGrads) accumulate(leaf, runHooks(leaf.leafHooks, g));
+}
+
+function runHooks(hooks: GradHook[], grad: Tensor): Tensor {
+  for (const hook of hooks.slice()) {
+    const replaced = hook(grad);
+    if (replaced !== undefined) {
+      if (!(replaced instanceof Tensor) || !shapeEq(replaced.shape, grad.shape)) {
+        throw new Error(`hook: a gradient hook must return undefined or a tensor of shape ${fmt(grad.shape)}`);
+      }
+      grad = replaced;
+    }
+  }
+  return grad;
+}
+
+/**
+ * The one place where a gradient is brought back to its input's shape and dtype: dims that
+ * broadcasting stretched are summed away, and the dtype follows the input.
+ */
+export function reduceToShape(grad: Tensor, shape: readonly number[]): Tensor {
+  if (shapeEq(grad.shape, shape)) return grad;
+  const lead = grad.ndim - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < grad.ndim; i++) {
+    if (i < lead || (shape[i - lead] === 1 && grad.shape[i] !== 1)) axes.push(i);
+  }
+  return new Tensor(sumAxes(grad.data, grad.shape, axes), shape);
+}
+
+function fitToEdge(node: Node, i: number, g: Tensor, edge: Edge): Tensor {
+  if (!shapeEq(g.shape, edge.shape)) {
+    if (!broadcastsTo(edge.shape, g.shape)) {
+      throw new Error(`${node.name}: backward returned a gradient of shape ${fmt(g.shape)} for argument ${i} of shape ${fmt(edge.shape)}`);
+    }
+    g = reduceToShape(g, edge.shape);
+  }
+  return g.dtype === edge.dtype ? g : new Tensor(castArray(g.data, edge.dtype), g.shape);
+}
+
+function broadcastsTo(shape: readonly number[], target: readonly number[]): boolean {
+  if (shape.length > target.length) return false;
+  const lead = target.length - shape.length;
+  return shape.every((d, k) => d === 1 || d === target[lead + k]);
+}
+
+function addTensors(a: Tensor, b: Tensor): Tensor {
+  const out = a.data.slice();
+  const bd = b.data;
+  for (let i = 0; i < out.length; i++) out[i] += bd[i];
+  return new Tensor(out, a.shape);
+}
+
+/** Adds into `.grad`: the first gradient is copied (it may alias another tensor), later ones are summed in place. */
+function accumulate(t: Tensor, g: Tensor): void {
+  if (t.grad === null) {
+    t.grad = new Tensor(g.data.slice(), g.shape);
+  } else {
+    const d = t.grad.data;
+    const gd = g.data;
+    for (let i = 0; i < d.length; i++) d[i] += gd[i];
+  }
+}

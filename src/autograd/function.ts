@@ -1,0 +1,102 @@
+// The op mechanism. Every built-in op and every user op is one `defineOp({name, forward, backward})`:
+// forward computes the output from raw data, saving what backward needs; backward maps the output's
+// gradient to one gradient per argument (null where not needed). This is PyTorch's autograd.Function.
+
+import { fmt } from '../kernels/shape.js';
+import { isGradEnabled, setGradEnabled } from './grad_mode.js';
+import { Node, type Edge } from './node.js';
+import { Tensor } from './tensor.js';
+import { currentModulePath, firstNonFinite, isAnomalyEnabled, reportAnomaly } from './anomaly.js';
+
+export class Context<S extends object = Record<string, any>> {
+  /** needsInputGrad[i]: whether argument i is a tensor that needs a gradient. Skip work when false. */
+  readonly needsInputGrad: readonly boolean[];
+  /** Free-form non-tensor state for backward (shapes, options, index arrays). Released with the graph. */
+  state: S = {} as S;
+  private saved: Tensor[] | null = [];
+  private releasedName: string | null = null;
+
+  constructor(needsInputGrad: boolean[]) {
+    this.needsInputGrad = needsInputGrad;
+  }
+
+  saveForBackward(...tensors: Tensor[]): void {
+    this.saved = tensors;
+  }
+
+  get savedTensors(): Tensor[] {
+    if (this.saved === null) {
+      throw new Error(
+        `${this.releasedName}: trying to backward through the graph a second time; ` +
+          'its saved tensors were freed. Pass {retainGraph: true} to the first backward().',
+      );
+    }
+    return this.saved;
+  }
+
+  /** Frees saved tensors and state (called by the engine after backward unless retainGraph). */
+  release(opName: string): void {
+    this.saved = null;
+    this.state = {} as S;
+    this.releasedName = opName;
+  }
+}
+
+export interface OpDefinition<Args extends unknown[], S extends object> {
+  name: string;
+  forward(ctx: Context<S>, ...args: Args): Tensor;
+  backward(ctx: Context<S>, gradOutput: Tensor): ReadonlyArray<Tensor | null | undefined>;
+}
+
+export type Op<Args extends unknown[]> = ((...args: Args) => Tensor) & { readonly opName: string };
+
+/**
+ * Defines a differentiable op. The returned function runs `forward` with graph recording off,
+ * and, when any tensor argument requires grad, records a node whose backward is `backward`.
+ */
+export function defineOp<Args extends unknown[], S extends object = Record<string, any>>(
+  def: OpDefinition<Args, S>,
+): Op<Args> {
+  const apply = (...args: Args): Tensor => {
+    const record = isGradEnabled();
+    const needs = args.map((a) => record && a instanceof Tensor && a.requiresGrad);
+    const ctx = new Context<S>(needs);
+    const prev = setGradEnabled(false);
+    let out: Tensor;
+    try {
+      out = def.forward(ctx, ...args);
+    } finally {
+      setGradEnabled(prev);
+    }
+    if (!(out instanceof Tensor)) throw new Error(`${def.name}: forward must return a Tensor`);
+    // An op that returns an input unchanged must not re-parent that input.
+    if (args.includes(out)) out = new Tensor(out.data, out.shape);
+    if (isAnomalyEnabled()) checkForward(def.name, args, out);
+    if (needs.some(Boolean)) {
+      const edges = args.map((a, i): Edge | null =>
+        needs[i] ? edgeTo(a as Tensor) : null,
+      );
+      out.requiresGrad = true;
+      out.gradFn = new Node(def.name, ctx, edges, def.backward as Node['backwardFn'], out.shape, currentModulePath());
+    }
+    return out;
+  };
+  Object.defineProperty(apply, 'opName', { value: def.name });
+  Object.defineProperty(apply, 'name', { value: def.name });
+  return apply as Op<Args>;
+}
+
+function edgeTo(t: Tensor): Edge {
+  return t.gradFn
+    ? { node: t.gradFn, leaf: null, shape: t.shape, dtype: t.dtype }
+    : { node: null, leaf: t, shape: t.shape, dtype: t.dtype };
+}
+
+function checkForward(name: string, args: unknown[], out: Tensor): void {
+  const inputs = args.filter((a): a is Tensor => a instanceof Tensor);
+  // Only blame this op if its inputs were finite: the first op to produce a NaN is the culprit.
+  if (inputs.some((t) => firstNonFinite(t.data) >= 0)) return;
+  const bad = firstNonFinite(out.data);
+  if (bad >= 0) reportAnomaly('forward', name, currentModulePath(), 'output', out.data, bad, inputs.map((t) => t.shape));
+}
+

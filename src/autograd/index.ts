@@ -1,0 +1,19 @@
+// The autograd layer's public surface.
+import './tensor_methods.js';
+
+export { Tensor, type NestedArray, type GradHook, type RemovableHandle } from './tensor.js';
+export { defineOp, Context, type Op, type OpDefinition } from './function.js';
+export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './grad_mode.js';
+export { Generator, defaultGenerator, manualSeed, type GeneratorState } from './random.js';
+export { tensor, zeros, ones, full, zerosLike, onesLike, arange, rand, randn, randint, type TensorOptions } from './creation.js';
+export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
+export { reduceToShape, type BackwardOptions } from './engine.js';
+export { detectAnomaly, AnomalyError, pushModulePath, popModulePath, currentModulePath } from './anomaly.js';
+export * from './ops/arithmetic.js';
+export * from './ops/unary.js';
+export { sum, mean, max, min, argmax, variance, variance as var_, type Dims, type ReduceOptions, type VarOptions } from './ops/reduce.js';
+export * from './ops/movement.js';
+export { matmul } from './ops/matmul.js';
+export * from './ops/softmax.js';
+export * from './ops/loss.js';
+export { type TensorLike } from './ops/helpers.js';

@@ -1,0 +1,118 @@
+// Broadcasting arithmetic: add, sub, mul, div, neg, pow, where. Gradients are returned in the
+// broadcast output shape; the engine reduces them to each operand's shape in one place.
+
+import { allocate } from '../../kernels/dtype.js';
+import { mapTernary } from '../../kernels/elementwise.js';
+import { broadcastShapes, sizeOf } from '../../kernels/shape.js';
+import { defineOp } from '../function.js';
+import { Tensor } from '../tensor.js';
+import { asTensor, binaryRaw, floatDType, unaryRaw, type TensorLike } from './helpers.js';
+
+const addOp = defineOp({
+  name: 'add',
+  forward: (_ctx, a: Tensor, b: Tensor) => binaryRaw('add', a, b, (x, y) => x + y),
+  backward: (ctx, g) => [ctx.needsInputGrad[0] ? g : null, ctx.needsInputGrad[1] ? g : null],
+});
+
+const subOp = defineOp({
+  name: 'sub',
+  forward: (_ctx, a: Tensor, b: Tensor) => binaryRaw('sub', a, b, (x, y) => x - y),
+  backward: (ctx, g) => [ctx.needsInputGrad[0] ? g : null, ctx.needsInputGrad[1] ? neg(g) : null],
+});
+
+const mulOp = defineOp({
+  name: 'mul',
+  forward(ctx, a: Tensor, b: Tensor) {
+    ctx.saveForBackward(a, b);
+    return binaryRaw('mul', a, b, (x, y) => x * y);
+  },
+  backward(ctx, g) {
+    const [a, b] = ctx.savedTensors;
+    return [ctx.needsInputGrad[0] ? mul(g, b) : null, ctx.needsInputGrad[1] ? mul(g, a) : null];
+  },
+});
+
+const divOp = defineOp({
+  name: 'div',
+  forward(ctx, a: Tensor, b: Tensor) {
+    ctx.saveForBackward(a, b);
+    // True division: int32 / int32 gives float32, as in PyTorch.
+    const dtype = a.dtype === 'int32' && b.dtype === 'int32' ? 'float32' : undefined;
+    return binaryRaw('div', a, b, (x, y) => x / y, dtype);
+  },
+  backward(ctx, g) {
+    const [a, b] = ctx.savedTensors;
+    const ga = ctx.needsInputGrad[0] ? div(g, b) : null;
+    // d(a/b)/db = -a / b^2
+    const gb = ctx.needsInputGrad[1] ? neg(div(mul(g, a), mul(b, b))) : null;
+    return [ga, gb];
+  },
+});
+
+const negOp = defineOp({
+  name: 'neg',
+  forward: (_ctx, a: Tensor) => unaryRaw(a, (x) => -x),
+  backward: (_ctx, g) => [neg(g)],
+});
+
+const powOp = defineOp({
+  name: 'pow',
+  forward(ctx, a: Tensor, b: Tensor) {
+    const out = binaryRaw('pow', a, b, Math.pow, a.dtype === 'int32' && b.dtype !== 'int32' ? floatDType(b) : undefined);
+    ctx.saveForBackward(a, b);
+    return out;
+  },
+  backward(ctx, g) {
+    const [a, b] = ctx.savedTensors;
+    // d/da a^b = b * a^(b-1)
+    const ga = ctx.needsInputGrad[0]
+      ? mul(g, binaryRaw('pow', a, b, (x, y) => (y === 0 ? 0 : y * Math.pow(x, y - 1))))
+      : null;
+    // d/db a^b = a^b * ln a, taken as 0 where a == 0 and b >= 0 (PyTorch's convention).
+    const gb = ctx.needsInputGrad[1]
+      ? mul(g, binaryRaw('pow', a, b, (x, y) => (x === 0 && y >= 0 ? 0 : Math.pow(x, y) * Math.log(x))))
+      : null;
+    return [ga, gb];
+  },
+});
+
+const whereOp = defineOp({
+  name: 'where',
+  forward(ctx, cond: Tensor, a: Tensor, b: Tensor) {
+    const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, a.shape), b.shape);
+    const dtype = a.dtype === b.dtype ? a.dtype : floatDType(a.dtype === 'float64' ? a : b);
+    const out = allocate(dtype, sizeOf(shape));
+    mapTernary(cond.data, cond.shape, a.data, a.shape, b.data, b.shape, out, shape, (c, x, y) => (c !== 0 ? x : y));
+    ctx.saveForBackward(cond);
+    return new Tensor(out, shape);
+  },
+  backward(ctx, g) {
+    const [cond] = ctx.savedTensors;
+    const ga = ctx.needsInputGrad[1] ? binaryRaw('where', cond, g, (c, x) => (c !== 0 ? x : 0), g.dtype) : null;
+    const gb = ctx.needsInputGrad[2] ? binaryRaw('where', cond, g, (c, x) => (c !== 0 ? 0 : x), g.dtype) : null;
+    return [null, ga, gb];
+  },
+});
+
+export function add(a: TensorLike, b: TensorLike): Tensor {
+  return addOp(asTensor(a, b), asTensor(b, a));
+}
+export function sub(a: TensorLike, b: TensorLike): Tensor {
+  return subOp(asTensor(a, b), asTensor(b, a));
+}
+export function mul(a: TensorLike, b: TensorLike): Tensor {
+  return mulOp(asTensor(a, b), asTensor(b, a));
+}
+export function div(a: TensorLike, b: TensorLike): Tensor {
+  return divOp(asTensor(a, b), asTensor(b, a));
+}
+export function neg(a: Tensor): Tensor {
+  return negOp(a);
+}
+export function pow(a: TensorLike, b: TensorLike): Tensor {
+  return powOp(asTensor(a, b), asTensor(b, a));
+}
+/** Elementwise `cond ? a : b` (cond nonzero means true); all three broadcast together. */
+export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
+  return whereOp(cond, asTensor(a, b), asTensor(b, a));
+}

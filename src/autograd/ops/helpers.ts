@@ -1,0 +1,36 @@
+// Small shared pieces for op definitions: scalar promotion and raw binary/unary evaluation.
+
+import { allocate, isFloat, promote, type DType } from '../../kernels/dtype.js';
+import { mapBinary, mapUnary, type BinaryFn, type UnaryFn } from '../../kernels/elementwise.js';
+import { broadcastShapes, sizeOf } from '../../kernels/shape.js';
+import { Tensor } from '../tensor.js';
+
+export type TensorLike = Tensor | number;
+
+/** A number becomes a 0-d tensor of the other operand's dtype (float32 if that is int32 and the number is not an integer). */
+export function asTensor(x: TensorLike, like: TensorLike): Tensor {
+  if (x instanceof Tensor) return x;
+  let dtype: DType = like instanceof Tensor ? like.dtype : 'float32';
+  if (dtype === 'int32' && !Number.isInteger(x)) dtype = 'float32';
+  const data = allocate(dtype, 1);
+  data[0] = x;
+  return new Tensor(data, []);
+}
+
+export function binaryRaw(op: string, a: Tensor, b: Tensor, fn: BinaryFn, dtype?: DType): Tensor {
+  const shape = broadcastShapes(op, a.shape, b.shape);
+  const out = allocate(dtype ?? promote(a.dtype, b.dtype), sizeOf(shape));
+  mapBinary(a.data, a.shape, b.data, b.shape, out, shape, fn);
+  return new Tensor(out, shape);
+}
+
+export function unaryRaw(a: Tensor, fn: UnaryFn, dtype?: DType): Tensor {
+  const out = allocate(dtype ?? a.dtype, a.size);
+  mapUnary(a.data, out, fn);
+  return new Tensor(out, a.shape);
+}
+
+/** dtype of a float-valued function of `t` (int32 input gives float32, as in PyTorch). */
+export function floatDType(t: Tensor): DType {
+  return isFloat(t.dtype) ? t.dtype : 'float32';
+}

@@ -1,0 +1,132 @@
+// Reductions: sum, mean, max, min over all elements or chosen dims, and var composed from them.
+
+import { allocate } from '../../kernels/dtype.js';
+import { extremumAxis, sumAxes } from '../../kernels/reduce.js';
+import { normDim, sizeOf } from '../../kernels/shape.js';
+import { defineOp } from '../function.js';
+import { Tensor } from '../tensor.js';
+import { div, mul, sub } from './arithmetic.js';
+import { expand, reshape } from './movement.js';
+
+export type Dims = number | readonly number[] | undefined;
+
+export interface ReduceOptions {
+  keepdim?: boolean;
+}
+
+/** Sorted unique non-negative dims; undefined means all. */
+function normDims(op: string, dims: Dims, rank: number): number[] {
+  if (dims === undefined) return Array.from({ length: rank }, (_, i) => i);
+  const list = typeof dims === 'number' ? [dims] : dims;
+  const out = [...new Set(list.map((d) => normDim(op, d, rank)))].sort((a, b) => a - b);
+  if (out.length !== list.length) throw new Error(`${op}: repeated dim in [${list.join(',')}]`);
+  return out;
+}
+
+function reducedShape(shape: readonly number[], axes: number[], keepdim: boolean): number[] {
+  if (keepdim) return shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  return shape.filter((_, i) => !axes.includes(i));
+}
+
+const sumOp = defineOp({
+  name: 'sum',
+  forward(ctx, x: Tensor, axes: number[], keepdim: boolean) {
+    ctx.state.inShape = x.shape;
+    ctx.state.keptShape = reducedShape(x.shape, axes, true);
+    return new Tensor(sumAxes(x.data, x.shape, axes), reducedShape(x.shape, axes, keepdim));
+  },
+  backward: (ctx, g) => [expand(reshape(g, ctx.state.keptShape), ctx.state.inShape), null, null],
+});
+
+export function sum(x: Tensor, dim?: Dims, options: ReduceOptions = {}): Tensor {
+  return sumOp(x, normDims('sum', dim, x.ndim), options.keepdim ?? false);
+}
+
+export function mean(x: Tensor, dim?: Dims, options: ReduceOptions = {}): Tensor {
+  const axes = normDims('mean', dim, x.ndim);
+  const count = sizeOf(axes.map((a) => x.shape[a]));
+  const s = sum(x, axes, options);
+  return div(x.dtype === 'int32' ? toFloat(s) : s, count);
+}
+
+function toFloat(t: Tensor): Tensor {
+  return new Tensor(Float32Array.from(t.data), t.shape);
+}
+
+const extremumDimOp = defineOp({
+  name: 'max',
+  forward(ctx, x: Tensor, axis: number, keepdim: boolean, wantMax: boolean) {
+    const { values, indices } = extremumAxis(x.data, x.shape, axis, wantMax);
+    Object.assign(ctx.state, { indices, axis, inShape: x.shape });
+    return new Tensor(values, reducedShape(x.shape, [axis], keepdim));
+  },
+  backward(ctx, g) {
+    const { indices, axis, inShape } = ctx.state as { indices: Int32Array; axis: number; inShape: number[] };
+    const gx = allocate(g.dtype, sizeOf(inShape));
+    const len = inShape[axis];
+    const inner = sizeOf(inShape.slice(axis + 1));
+    for (let j = 0; j < indices.length; j++) {
+      const o = Math.floor(j / inner);
+      const i = j - o * inner;
+      gx[(o * len + indices[j]) * inner + i] += g.data[j];
+    }
+    return [new Tensor(gx, inShape), null, null, null];
+  },
+});
+
+const extremumAllOp = defineOp({
+  name: 'max',
+  forward(ctx, x: Tensor, wantMax: boolean) {
+    if (x.size === 0) throw new Error(`${wantMax ? 'max' : 'min'}: cannot reduce an empty tensor`);
+    const { values } = extremumAxis(x.data, [x.size], 0, wantMax);
+    ctx.saveForBackward(x);
+    ctx.state.value = values[0];
+    return new Tensor(values, []);
+  },
+  backward(ctx, g) {
+    // Ties share the gradient evenly, as PyTorch's full max()/min() do.
+    const [x] = ctx.savedTensors;
+    const v = ctx.state.value as number;
+    let ties = 0;
+    for (let i = 0; i < x.size; i++) if (x.data[i] === v) ties++;
+    const gx = allocate(g.dtype, x.size);
+    const share = g.data[0] / ties;
+    for (let i = 0; i < x.size; i++) if (x.data[i] === v) gx[i] = share;
+    return [new Tensor(gx, x.shape), null];
+  },
+});
+
+/** Maximum over all elements, or over one `dim` (values only; see `argmax` for indices). */
+export function max(x: Tensor, dim?: number, options: ReduceOptions = {}): Tensor {
+  if (dim === undefined) return extremumAllOp(x, true);
+  return extremumDimOp(x, normDim('max', dim, x.ndim), options.keepdim ?? false, true);
+}
+
+export function min(x: Tensor, dim?: number, options: ReduceOptions = {}): Tensor {
+  if (dim === undefined) return extremumAllOp(x, false);
+  return extremumDimOp(x, normDim('min', dim, x.ndim), options.keepdim ?? false, false);
+}
+
+/** Index of the first maximum along `dim` (over the flattened tensor when omitted); int32, no gradient. */
+export function argmax(x: Tensor, dim?: number, options: ReduceOptions = {}): Tensor {
+  if (dim === undefined) return new Tensor(extremumAxis(x.data, [x.size], 0, true).indices, []);
+  const d = normDim('argmax', dim, x.ndim);
+  return new Tensor(extremumAxis(x.data, x.shape, d, true).indices, reducedShape(x.shape, [d], options.keepdim ?? false));
+}
+
+export interface VarOptions extends ReduceOptions {
+  /** Divide by n - 1 (Bessel's correction) instead of n; default true, as PyTorch. */
+  unbiased?: boolean;
+}
+
+/** Variance over `dim` (all elements when omitted), composed from mean, sub, mul and sum. */
+export function variance(x: Tensor, dim?: Dims, options: VarOptions = {}): Tensor {
+  const axes = normDims('var', dim, x.ndim);
+  const n = sizeOf(axes.map((a) => x.shape[a]));
+  const unbiased = options.unbiased ?? true;
+  const xf = x.dtype === 'int32' ? toFloat(x) : x;
+  const centered = sub(xf, mean(xf, axes, { keepdim: true }));
+  const ss = sum(mul(centered, centered), axes, { keepdim: options.keepdim ?? false });
+  return div(ss, Math.max(0, unbiased ? n - 1 : n));
+}
+

@@ -1,0 +1,154 @@
+// softmax, logSoftmax and gather. The softmaxes subtract the row max first, so logits of
+// ±1e4 stay finite.
+
+import { allocate } from '../../kernels/dtype.js';
+import { fmt, normDim, sizeOf } from '../../kernels/shape.js';
+import { defineOp } from '../function.js';
+import { Tensor } from '../tensor.js';
+import { floatDType } from './helpers.js';
+
+/** Views `shape` as [outer, len, inner] around `axis`. */
+function around(shape: readonly number[], axis: number): [number, number, number] {
+  return [sizeOf(shape.slice(0, axis)), shape[axis], sizeOf(shape.slice(axis + 1))];
+}
+
+function softmaxRaw(x: Tensor, axis: number, log: boolean): Tensor {
+  const [outer, len, inner] = around(x.shape, axis);
+  const out = allocate(floatDType(x), x.size);
+  const xd = x.data;
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = o * len * inner + i;
+      let m = -Infinity;
+      for (let k = 0; k < len; k++) m = Math.max(m, xd[base + k * inner]);
+      if (m === -Infinity) m = 0; // an all -Inf row: keep exp finite (gives NaN like PyTorch only via 0/0)
+      let s = 0;
+      for (let k = 0; k < len; k++) s += Math.exp(xd[base + k * inner] - m);
+      const logS = Math.log(s);
+      for (let k = 0; k < len; k++) {
+        const z = xd[base + k * inner] - m;
+        out[base + k * inner] = log ? z - logS : Math.exp(z - logS);
+      }
+    }
+  }
+  return new Tensor(out, x.shape);
+}
+
+const softmaxOp = defineOp({
+  name: 'softmax',
+  forward(ctx, x: Tensor, axis: number) {
+    const y = softmaxRaw(x, axis, false);
+    ctx.saveForBackward(y);
+    ctx.state.axis = axis;
+    return y;
+  },
+  backward(ctx, g) {
+    // dx = y * (g - sum(g * y))
+    const [y] = ctx.savedTensors;
+    const [outer, len, inner] = around(y.shape, ctx.state.axis);
+    const gx = allocate(g.dtype, g.size);
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) {
+        const base = o * len * inner + i;
+        let dot = 0;
+        for (let k = 0; k < len; k++) dot += g.data[base + k * inner] * y.data[base + k * inner];
+        for (let k = 0; k < len; k++) {
+          const p = base + k * inner;
+          gx[p] = y.data[p] * (g.data[p] - dot);
+        }
+      }
+    }
+    return [new Tensor(gx, g.shape), null];
+  },
+});
+
+const logSoftmaxOp = defineOp({
+  name: 'logSoftmax',
+  forward(ctx, x: Tensor, axis: number) {
+    const y = softmaxRaw(x, axis, true);
+    ctx.saveForBackward(y);
+    ctx.state.axis = axis;
+    return y;
+  },
+  backward(ctx, g) {
+    // dx = g - exp(y) * sum(g)
+    const [y] = ctx.savedTensors;
+    const [outer, len, inner] = around(y.shape, ctx.state.axis);
+    const gx = allocate(g.dtype, g.size);
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) {
+        const base = o * len * inner + i;
+        let s = 0;
+        for (let k = 0; k < len; k++) s += g.data[base + k * inner];
+        for (let k = 0; k < len; k++) {
+          const p = base + k * inner;
+          gx[p] = g.data[p] - Math.exp(y.data[p]) * s;
+        }
+      }
+    }
+    return [new Tensor(gx, g.shape), null];
+  },
+});
+
+export function softmax(x: Tensor, dim = -1): Tensor {
+  return softmaxOp(x, normDim('softmax', dim, Math.max(1, x.ndim)));
+}
+
+export function logSoftmax(x: Tensor, dim = -1): Tensor {
+  return logSoftmaxOp(x, normDim('logSoftmax', dim, Math.max(1, x.ndim)));
+}
+
+function checkIndex(op: string, x: Tensor, axis: number, index: Tensor): void {
+  if (index.dtype !== 'int32') throw new Error(`${op}: index must be int32, got ${index.dtype}`);
+  if (index.ndim !== x.ndim) {
+    throw new Error(`${op}: index ${fmt(index.shape)} and input ${fmt(x.shape)} must have the same number of dims`);
+  }
+  for (let d = 0; d < x.ndim; d++) {
+    if (d !== axis && index.shape[d] > x.shape[d]) {
+      throw new Error(`${op}: index ${fmt(index.shape)} is larger than input ${fmt(x.shape)} at dim ${d}`);
+    }
+  }
+  const len = x.shape[axis];
+  for (let i = 0; i < index.size; i++) {
+    const v = index.data[i];
+    if (v < 0 || v >= len) throw new Error(`${op}: index ${v} is out of bounds for dim ${axis} of size ${len}`);
+  }
+}
+
+/** Calls visit(outFlat, inFlat) for gather's out[..i..] = x[..index[..i..]..] along `axis`. */
+function forEachGather(xShape: readonly number[], index: Tensor, axis: number, visit: (o: number, s: number) => void): void {
+  const rank = index.ndim;
+  const xStrides = xShape.map((_, d) => sizeOf(xShape.slice(d + 1)));
+  const idx = new Array<number>(rank).fill(0);
+  for (let o = 0; o < index.size; o++) {
+    let s = 0;
+    for (let d = 0; d < rank; d++) s += (d === axis ? index.data[o] : idx[d]) * xStrides[d];
+    visit(o, s);
+    for (let d = rank - 1; d >= 0; d--) {
+      if (++idx[d] < index.shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+const gatherOp = defineOp({
+  name: 'gather',
+  forward(ctx, x: Tensor, axis: number, index: Tensor) {
+    checkIndex('gather', x, axis, index);
+    const out = allocate(x.dtype, index.size);
+    forEachGather(x.shape, index, axis, (o, s) => (out[o] = x.data[s]));
+    Object.assign(ctx.state, { inShape: x.shape, axis, index });
+    return new Tensor(out, index.shape);
+  },
+  backward(ctx, g) {
+    const { inShape, axis, index } = ctx.state as { inShape: number[]; axis: number; index: Tensor };
+    const gx = allocate(g.dtype, sizeOf(inShape));
+    forEachGather(inShape, index, axis, (o, s) => (gx[s] += g.data[o]));
+    return [new Tensor(gx, inShape), null, null];
+  },
+});
+
+/** out[i][j] = x[i][index[i][j]] for dim 1 (and likewise for any dim), as torch.gather. */
+export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
+  return gatherOp(x, normDim('gather', dim, x.ndim), index);
+}

@@ -1,0 +1,70 @@
+// Pointwise functions. Each derivative is written in terms of the input x and output y,
+// so backward is one fused loop: grad * f'(x, y).
+
+import { allocate, type DType } from '../../kernels/dtype.js';
+import { defineOp, type Op } from '../function.js';
+import { Tensor } from '../tensor.js';
+import { floatDType, unaryRaw } from './helpers.js';
+
+type Derivative = (x: number, y: number) => number;
+
+/** Defines a pointwise op from f and f'. `keepInt` ops (abs, relu, clamp) keep int32 inputs as int32. */
+export function pointwiseOp(name: string, f: (x: number) => number, df: Derivative, keepInt = false): Op<[Tensor]> {
+  return defineOp({
+    name,
+    forward(ctx, x: Tensor) {
+      const dtype: DType = keepInt ? x.dtype : floatDType(x);
+      const y = unaryRaw(x, f, dtype);
+      ctx.saveForBackward(x, y);
+      return y;
+    },
+    backward(ctx, g) {
+      const [x, y] = ctx.savedTensors;
+      const xd = x.data;
+      const yd = y.data;
+      const gd = g.data;
+      const out = allocate(g.dtype, g.size);
+      for (let i = 0; i < out.length; i++) out[i] = gd[i] * df(xd[i], yd[i]);
+      return [new Tensor(out, g.shape)];
+    },
+  });
+}
+
+export const exp = pointwiseOp('exp', Math.exp, (_x, y) => y);
+export const log = pointwiseOp('log', Math.log, (x) => 1 / x);
+export const sqrt = pointwiseOp('sqrt', Math.sqrt, (_x, y) => 0.5 / y);
+export const abs = pointwiseOp('abs', Math.abs, (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), true);
+export const relu = pointwiseOp('relu', (x) => (x > 0 ? x : x !== x ? x : 0), (x) => (x > 0 ? 1 : 0), true);
+export const sigmoid = pointwiseOp(
+  'sigmoid',
+  // Split by sign so exp never overflows.
+  (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
+  (_x, y) => y * (1 - y),
+);
+export const tanh = pointwiseOp('tanh', Math.tanh, (_x, y) => 1 - y * y);
+
+const clampOp = defineOp({
+  name: 'clamp',
+  forward(ctx, x: Tensor, min: number, max: number) {
+    ctx.saveForBackward(x);
+    ctx.state.min = min;
+    ctx.state.max = max;
+    return unaryRaw(x, (v) => (v < min ? min : v > max ? max : v));
+  },
+  backward(ctx, g) {
+    const [x] = ctx.savedTensors;
+    const { min, max } = ctx.state;
+    const out = allocate(g.dtype, g.size);
+    // Gradient passes where min <= x <= max, as in PyTorch.
+    for (let i = 0; i < out.length; i++) out[i] = x.data[i] >= min && x.data[i] <= max ? g.data[i] : 0;
+    return [new Tensor(out, g.shape), null, null];
+  },
+});
+
+/** Clamps to [min, max]; either bound may be omitted. */
+export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
+  const lo = min ?? -Infinity;
+  const hi = max ?? Infinity;
+  if (lo > hi) throw new Error(`clamp: min ${lo} is greater than max ${hi}`);
+  return clampOp(x, lo, hi);
+}

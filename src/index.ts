@@ -1,0 +1,3 @@
+// skipgrad's public entry: `import * as sg from 'skipgrad'`.
+export * from './autograd/index.js';
+export type { DType, TypedArray } from './kernels/dtype.js';

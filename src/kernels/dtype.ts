@@ -1,0 +1,51 @@
+// Element types and their storage. The kernels layer works on these typed arrays only.
+
+export type DType = 'float32' | 'float64' | 'int32';
+export type TypedArray = Float32Array | Float64Array | Int32Array;
+export type FloatArray = Float32Array | Float64Array;
+
+export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32'];
+
+export function isDType(x: unknown): x is DType {
+  return x === 'float32' || x === 'float64' || x === 'int32';
+}
+
+export function allocate(dtype: DType, size: number): TypedArray {
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(size);
+    case 'float64':
+      return new Float64Array(size);
+    case 'int32':
+      return new Int32Array(size);
+  }
+}
+
+export function dtypeOf(array: TypedArray): DType {
+  if (array instanceof Float32Array) return 'float32';
+  if (array instanceof Float64Array) return 'float64';
+  return 'int32';
+}
+
+export function isFloat(dtype: DType): boolean {
+  return dtype !== 'int32';
+}
+
+/**
+ * Type promotion for binary ops, as in PyTorch: int32 < float32 < float64.
+ * A float64 operand makes the result float64; an int32 tensor with a float32 one gives float32.
+ */
+export function promote(a: DType, b: DType): DType {
+  if (a === 'float64' || b === 'float64') return 'float64';
+  if (a === 'float32' || b === 'float32') return 'float32';
+  return 'int32';
+}
+
+/** Copies `src` into a new array of `dtype` (float→int32 truncates toward zero, like PyTorch). */
+export function castArray(src: TypedArray, dtype: DType): TypedArray {
+  if (dtypeOf(src) === dtype) return src.slice();
+  const out = allocate(dtype, src.length);
+  if (dtype === 'int32') for (let i = 0; i < src.length; i++) out[i] = Math.trunc(src[i]);
+  else out.set(src);
+  return out;
+}
