@@ -17,3 +17,8 @@ export { matmul } from './ops/matmul.js';
 export * from './ops/softmax.js';
 export * from './ops/loss.js';
 export { type TensorLike } from './ops/helpers.js';
+export { conv2d, type Conv2dOptions } from './ops/conv2d.js';
+export { maxPool2d, avgPool2d, adaptiveAvgPool2d, type MaxPool2dOptions, type AvgPool2dOptions } from './ops/pool.js';
+export { batchNorm, type BatchNormOptions } from './ops/batch_norm.js';
+export { linear } from './ops/linear.js';
+export { dropout } from './ops/dropout.js';

@@ -1,0 +1,96 @@
+// conv2d as PyTorch's F.conv2d (NCHW cross-correlation), on the im2col + GEMM kernels.
+
+import { allocate, castArray, isFloat, type FloatArray } from '../../kernels/dtype.js';
+import * as K from '../../kernels/conv.js';
+import { fmt } from '../../kernels/shape.js';
+import { defineOp } from '../function.js';
+import { Tensor } from '../tensor.js';
+import { reshape } from './movement.js';
+
+export type Pair = number | [number, number];
+
+export interface Conv2dOptions {
+  stride?: Pair;
+  /** A number, an [h, w] pair, or PyTorch's 'valid' / 'same' (stride 1 only). */
+  padding?: Pair | 'valid' | 'same';
+  dilation?: Pair;
+  groups?: number;
+}
+
+/** A number or [h, w] pair as a pair; `op` and `what` name the caller in errors. */
+export function pair(op: string, what: string, v: Pair): [number, number] {
+  if (typeof v === 'number') return [v, v];
+  if (!Array.isArray(v) || v.length !== 2) throw new Error(`${op}: ${what} must be a number or an [h, w] pair, got ${JSON.stringify(v)}`);
+  return [v[0], v[1]];
+}
+
+/** The data of `t` as `dtype` (shared when it already is). */
+function asDType(t: Tensor, dtype: 'float32' | 'float64'): Tensor {
+  return t.dtype === dtype ? t : new Tensor(castArray(t.data, dtype), t.shape);
+}
+
+const conv2dOp = defineOp<[Tensor, Tensor, Tensor | null, K.Conv2dParams], { p: K.Conv2dParams; dtype: 'float32' | 'float64' }>({
+  name: 'conv2d',
+  forward(ctx, x, weight, bias, p) {
+    const dtype = x.dtype === 'float64' || weight.dtype === 'float64' || bias?.dtype === 'float64' ? 'float64' : 'float32';
+    const xd = asDType(x, dtype);
+    const wd = asDType(weight, dtype);
+    const out = allocate(dtype, p.n * p.cOut * p.outH * p.outW) as FloatArray;
+    K.conv2dForward(xd.data as FloatArray, wd.data as FloatArray, bias ? (asDType(bias, dtype).data as FloatArray) : null, p, out);
+    // x is needed only for the weight gradient, the weight only for the input gradient.
+    ctx.saveForBackward(xd, wd);
+    ctx.state.p = p;
+    ctx.state.dtype = dtype;
+    return new Tensor(out, [p.n, p.cOut, p.outH, p.outW]);
+  },
+  backward(ctx, g) {
+    const [x, w] = ctx.savedTensors;
+    const { p, dtype } = ctx.state;
+    const gd = asDType(g, dtype).data as FloatArray;
+    let gx: Tensor | null = null;
+    let gw: Tensor | null = null;
+    let gb: Tensor | null = null;
+    if (ctx.needsInputGrad[0]) {
+      const d = allocate(dtype, x.size) as FloatArray;
+      K.conv2dBackwardInput(gd, w.data as FloatArray, p, d);
+      gx = new Tensor(d, x.shape);
+    }
+    if (ctx.needsInputGrad[1]) {
+      const d = allocate(dtype, w.size) as FloatArray;
+      K.conv2dBackwardWeight(x.data as FloatArray, gd, p, d);
+      gw = new Tensor(d, w.shape);
+    }
+    if (ctx.needsInputGrad[2]) {
+      const d = allocate(dtype, p.cOut) as FloatArray;
+      K.conv2dBackwardBias(gd, p, d);
+      gb = new Tensor(d, [p.cOut]);
+    }
+    return [gx, gw, gb, null];
+  },
+});
+
+/**
+ * 2-D convolution as F.conv2d: x [N, C_in, H, W] (or unbatched [C_in, H, W]), weight
+ * [C_out, C_in/groups, kH, kW], optional bias [C_out]; stride, padding and dilation are a number
+ * or an [h, w] pair. Returns [N, C_out, H_out, W_out] (or [C_out, H_out, W_out]).
+ */
+export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: Conv2dOptions = {}): Tensor {
+  const shapes = `input ${fmt(x.shape)}, weight ${fmt(weight.shape)}`;
+  for (const [name, t] of [['input', x], ['weight', weight], ['bias', bias]] as const) {
+    if (t && !isFloat(t.dtype)) throw new Error(`conv2d: ${name} ${fmt(t.shape)} must be float, got ${t.dtype} (${shapes})`);
+  }
+  const unbatched = x.ndim === 3;
+  const x4 = unbatched ? reshape(x, [1, ...x.shape]) : x;
+  const padding = options.padding ?? 0;
+  const p = K.conv2dParams(x4.shape, weight.shape, {
+    stride: pair('conv2d', 'stride', options.stride ?? 1),
+    padding: padding === 'same' || padding === 'valid' ? padding : pair('conv2d', 'padding', padding),
+    dilation: pair('conv2d', 'dilation', options.dilation ?? 1),
+    groups: options.groups ?? 1,
+  });
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== p.cOut)) {
+    throw new Error(`conv2d: bias ${fmt(bias.shape)} must be [${p.cOut}], one value per output channel of weight ${fmt(weight.shape)}`);
+  }
+  const out = conv2dOp(x4, weight, bias, p);
+  return unbatched ? reshape(out, out.shape.slice(1)) : out;
+}

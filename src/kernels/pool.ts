@@ -1,0 +1,238 @@
+// 2-D max, average and adaptive-average pooling (NCHW, as PyTorch) on typed arrays. Every
+// (image, channel) plane is pooled independently; these loops are the reference for faster paths.
+
+import type { FloatArray } from './dtype.js';
+import { fmt } from './shape.js';
+
+export interface Pool2dParams {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  kh: number;
+  kw: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  dilH: number;
+  dilW: number;
+  outH: number;
+  outW: number;
+}
+
+export interface Pool2dOptions {
+  kernelSize: [number, number];
+  stride: [number, number];
+  padding: [number, number];
+  dilation: [number, number];
+  ceilMode: boolean;
+}
+
+/**
+ * PyTorch's pooling_output_shape: floor (or ceil) of the window count, where with ceilMode the
+ * last window must still start inside the input or its left padding.
+ */
+export function poolOutputSize(size: number, k: number, pad: number, stride: number, dil: number, ceilMode: boolean): number {
+  const span = size + 2 * pad - dil * (k - 1) - 1 + (ceilMode ? stride - 1 : 0);
+  let out = Math.floor(span / stride) + 1;
+  if (ceilMode && (out - 1) * stride >= size + pad) out--;
+  return out;
+}
+
+/** Validates a [n, c, h, w] input against the options (PyTorch's rules) and computes the output size. */
+export function pool2dParams(xShape: readonly number[], o: Pool2dOptions, op: string): Pool2dParams {
+  if (xShape.length !== 4) throw new Error(`${op}: expected a 4-D input [N, C, H, W] (or 3-D [C, H, W]), got ${fmt(xShape)}`);
+  const [n, c, h, w] = xShape;
+  const [kh, kw] = o.kernelSize;
+  const [strideH, strideW] = o.stride;
+  const [padH, padW] = o.padding;
+  const [dilH, dilW] = o.dilation;
+  const positive = (v: number[]) => v.every((d) => Number.isInteger(d) && d >= 1);
+  if (!positive(o.kernelSize)) throw new Error(`${op}: kernelSize must be positive integers, got [${o.kernelSize}] (input ${fmt(xShape)})`);
+  if (!positive(o.stride)) throw new Error(`${op}: stride must be positive integers, got [${o.stride}] (input ${fmt(xShape)})`);
+  if (!positive(o.dilation)) throw new Error(`${op}: dilation must be positive integers, got [${o.dilation}] (input ${fmt(xShape)})`);
+  if (!o.padding.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new Error(`${op}: padding must be non-negative integers, got [${o.padding}] (input ${fmt(xShape)})`);
+  }
+  // As PyTorch: more padding than half the kernel could make a window see only padding.
+  if (padH > Math.floor(kh / 2) || padW > Math.floor(kw / 2)) {
+    throw new Error(`${op}: padding [${o.padding}] must be at most half of kernelSize [${o.kernelSize}] (input ${fmt(xShape)})`);
+  }
+  if (c < 1 || h < 1 || w < 1) throw new Error(`${op}: input ${fmt(xShape)} has an empty channel or spatial dim`);
+  const outH = poolOutputSize(h, kh, padH, strideH, dilH, o.ceilMode);
+  const outW = poolOutputSize(w, kw, padW, strideW, dilW, o.ceilMode);
+  if (outH < 1 || outW < 1) {
+    throw new Error(
+      `${op}: output size ${outH}x${outW} is too small: input ${fmt(xShape)}, kernelSize [${o.kernelSize}], ` +
+        `stride [${o.stride}], padding [${o.padding}], dilation [${o.dilation}]`,
+    );
+  }
+  return { n, c, h, w, kh, kw, strideH, strideW, padH, padW, dilH, dilW, outH, outW };
+}
+
+/**
+ * Max over each window (padding counts as -Infinity). Writes `out` and
+ * returns, per output, the flat index (iy * w + ix) of its maximum within its plane.
+ */
+export function maxPool2dForward(x: FloatArray, p: Pool2dParams, out: FloatArray): Int32Array {
+  const { n, c, h, w, kh, kw, strideH, strideW, padH, padW, dilH, dilW, outH, outW } = p;
+  const indices = new Int32Array(n * c * outH * outW);
+  let o = 0;
+  for (let plane = 0; plane < n * c; plane++) {
+    const base = plane * h * w;
+    for (let oy = 0; oy < outH; oy++) {
+      const y0 = oy * strideH - padH;
+      for (let ox = 0; ox < outW; ox++, o++) {
+        const x0 = ox * strideW - padW;
+        let best = -Infinity;
+        let arg = -1;
+        for (let i = 0; i < kh; i++) {
+          const iy = y0 + i * dilH;
+          if (iy < 0 || iy >= h) continue;
+          for (let j = 0; j < kw; j++) {
+            const ix = x0 + j * dilW;
+            if (ix < 0 || ix >= w) continue;
+            const v = x[base + iy * w + ix];
+            // The first valid tap starts the search, so an all -Infinity window still has an argmax;
+            // as PyTorch, a NaN always takes over (the last NaN keeps the index).
+            if (arg < 0 || v > best || Number.isNaN(v)) {
+              best = v;
+              arg = iy * w + ix;
+            }
+          }
+        }
+        out[o] = best;
+        indices[o] = arg;
+      }
+    }
+  }
+  return indices;
+}
+
+/** Routes each output gradient to its window's argmax. `gradX` is overwritten. */
+export function maxPool2dBackward(gradOut: FloatArray, indices: Int32Array, p: Pool2dParams, gradX: FloatArray): void {
+  const hw = p.h * p.w;
+  const L = p.outH * p.outW;
+  gradX.fill(0);
+  for (let plane = 0; plane < p.n * p.c; plane++) {
+    for (let k = 0; k < L; k++) {
+      const o = plane * L + k;
+      gradX[plane * hw + indices[o]] += gradOut[o];
+    }
+  }
+}
+
+export interface AvgPoolOptions {
+  /** Divide by the window size including zero padding (true) or by the count of real pixels. */
+  countIncludePad: boolean;
+  /** If set, the divisor for every window. */
+  divisorOverride: number | null;
+}
+
+/**
+ * Calls visit(o, begin/end rows and columns clipped to the input, divisor) per output window,
+ * with PyTorch's divisor: the window clipped to the padded input (countIncludePad) or to the input.
+ */
+function forEachAvgWindow(
+  p: Pool2dParams,
+  a: AvgPoolOptions,
+  visit: (plane: number, o: number, y0: number, y1: number, x0: number, x1: number, divisor: number) => void,
+): void {
+  const { n, c, h, w, kh, kw, strideH, strideW, padH, padW, outH, outW } = p;
+  let o = 0;
+  for (let plane = 0; plane < n * c; plane++) {
+    for (let oy = 0; oy < outH; oy++) {
+      let y0 = oy * strideH - padH;
+      let y1 = Math.min(y0 + kh, h + padH);
+      const spanH = y1 - y0;
+      y0 = Math.max(y0, 0);
+      y1 = Math.min(y1, h);
+      for (let ox = 0; ox < outW; ox++, o++) {
+        let x0 = ox * strideW - padW;
+        let x1 = Math.min(x0 + kw, w + padW);
+        const spanW = x1 - x0;
+        x0 = Math.max(x0, 0);
+        x1 = Math.min(x1, w);
+        const divisor = a.divisorOverride ?? (a.countIncludePad ? spanH * spanW : (y1 - y0) * (x1 - x0));
+        visit(plane, o, y0, y1, x0, x1, divisor);
+      }
+    }
+  }
+}
+
+/** Window means (p.dil* must be 1). `out` is fully overwritten; a window with no input pixels gives 0. */
+export function avgPool2dForward(x: FloatArray, p: Pool2dParams, a: AvgPoolOptions, out: FloatArray): void {
+  const hw = p.h * p.w;
+  forEachAvgWindow(p, a, (plane, o, y0, y1, x0, x1, divisor) => {
+    let s = 0;
+    for (let iy = y0; iy < y1; iy++) {
+      const row = plane * hw + iy * p.w;
+      for (let ix = x0; ix < x1; ix++) s += x[row + ix];
+    }
+    out[o] = y0 < y1 && x0 < x1 ? s / divisor : 0;
+  });
+}
+
+/** Spreads each output gradient evenly (1/divisor) over its window's input pixels. `gradX` is overwritten. */
+export function avgPool2dBackward(gradOut: FloatArray, p: Pool2dParams, a: AvgPoolOptions, gradX: FloatArray): void {
+  const hw = p.h * p.w;
+  gradX.fill(0);
+  forEachAvgWindow(p, a, (plane, o, y0, y1, x0, x1, divisor) => {
+    const g = gradOut[o] / divisor;
+    for (let iy = y0; iy < y1; iy++) {
+      const row = plane * hw + iy * p.w;
+      for (let ix = x0; ix < x1; ix++) gradX[row + ix] += g;
+    }
+  });
+}
+
+export interface AdaptivePool2dParams {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  outH: number;
+  outW: number;
+}
+
+/** PyTorch's adaptive bins: output i covers [floor(i*size/out), ceil((i+1)*size/out)). */
+export function adaptiveBin(i: number, size: number, out: number): [number, number] {
+  return [Math.floor((i * size) / out), Math.ceil(((i + 1) * size) / out)];
+}
+
+/** Mean of each adaptive bin. `out` [n, c, outH, outW] is fully overwritten. */
+export function adaptiveAvgPool2dForward(x: FloatArray, p: AdaptivePool2dParams, out: FloatArray): void {
+  const { n, c, h, w, outH, outW } = p;
+  let o = 0;
+  for (let plane = 0; plane < n * c; plane++) {
+    const base = plane * h * w;
+    for (let oy = 0; oy < outH; oy++) {
+      const [y0, y1] = adaptiveBin(oy, h, outH);
+      for (let ox = 0; ox < outW; ox++, o++) {
+        const [x0, x1] = adaptiveBin(ox, w, outW);
+        let s = 0;
+        for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) s += x[base + iy * w + ix];
+        out[o] = s / ((y1 - y0) * (x1 - x0));
+      }
+    }
+  }
+}
+
+/** Spreads each output gradient evenly over its bin (bins may overlap). `gradX` is overwritten. */
+export function adaptiveAvgPool2dBackward(gradOut: FloatArray, p: AdaptivePool2dParams, gradX: FloatArray): void {
+  const { n, c, h, w, outH, outW } = p;
+  gradX.fill(0);
+  let o = 0;
+  for (let plane = 0; plane < n * c; plane++) {
+    const base = plane * h * w;
+    for (let oy = 0; oy < outH; oy++) {
+      const [y0, y1] = adaptiveBin(oy, h, outH);
+      for (let ox = 0; ox < outW; ox++, o++) {
+        const [x0, x1] = adaptiveBin(ox, w, outW);
+        const g = gradOut[o] / ((y1 - y0) * (x1 - x0));
+        for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) gradX[base + iy * w + ix] += g;
+      }
+    }
+  }
+}
