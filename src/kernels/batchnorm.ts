@@ -1,0 +1,115 @@
+// Batch-norm loops on typed arrays. The input is viewed as [N, C, S] (S = product of the spatial
+// dims, 1 for [N, C]); every statistic is per channel over N*S values, accumulated in float64.
+// These are the reference for a later SIMD path, so they stay plain and allocation-light.
+
+import type { FloatArray, TypedArray } from './dtype.js';
+
+/** Per-channel mean and biased variance (two passes: the mean first, then squared deviations). */
+export function channelStats(x: TypedArray, N: number, C: number, S: number): { mean: Float64Array; variance: Float64Array } {
+  const mean = new Float64Array(C);
+  const variance = new Float64Array(C);
+  const count = N * S;
+  for (let c = 0; c < C; c++) {
+    let s = 0;
+    for (let n = 0; n < N; n++) {
+      const base = (n * C + c) * S;
+      for (let i = 0; i < S; i++) s += x[base + i];
+    }
+    const m = s / count;
+    let q = 0;
+    for (let n = 0; n < N; n++) {
+      const base = (n * C + c) * S;
+      for (let i = 0; i < S; i++) {
+        const d = x[base + i] - m;
+        q += d * d;
+      }
+    }
+    mean[c] = m;
+    variance[c] = q / count;
+  }
+  return { mean, variance };
+}
+
+/** invstd[c] = 1 / sqrt(variance[c] + eps). */
+export function invStd(variance: ArrayLike<number>, eps: number): Float64Array {
+  const out = new Float64Array(variance.length);
+  for (let c = 0; c < out.length; c++) out[c] = 1 / Math.sqrt(variance[c] + eps);
+  return out;
+}
+
+/** out = (x - mean) * invstd * weight + bias, per channel; weight/bias null mean 1/0. */
+export function normalize(
+  x: TypedArray, N: number, C: number, S: number,
+  mean: ArrayLike<number>, invstd: Float64Array,
+  weight: TypedArray | null, bias: TypedArray | null, out: FloatArray,
+): void {
+  for (let c = 0; c < C; c++) {
+    // Folded into one multiply-add per element: y = x * scale + shift.
+    const scale = invstd[c] * (weight ? weight[c] : 1);
+    const shift = (bias ? bias[c] : 0) - mean[c] * scale;
+    for (let n = 0; n < N; n++) {
+      const base = (n * C + c) * S;
+      for (let i = 0; i < S; i++) out[base + i] = x[base + i] * scale + shift;
+    }
+  }
+}
+
+/** Per-channel sum(g) and sum(g * xhat), xhat = (x - mean) * invstd: the backward reductions. */
+export function backwardReduce(
+  g: TypedArray, x: TypedArray, N: number, C: number, S: number,
+  mean: ArrayLike<number>, invstd: Float64Array,
+): { sumG: Float64Array; sumGXhat: Float64Array } {
+  const sumG = new Float64Array(C);
+  const sumGXhat = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    const m = mean[c];
+    let sg = 0;
+    let sgx = 0;
+    for (let n = 0; n < N; n++) {
+      const base = (n * C + c) * S;
+      for (let i = 0; i < S; i++) {
+        const gi = g[base + i];
+        sg += gi;
+        sgx += gi * (x[base + i] - m);
+      }
+    }
+    sumG[c] = sg;
+    sumGXhat[c] = sgx * invstd[c];
+  }
+  return { sumG, sumGXhat };
+}
+
+/**
+ * Gradient of the input. With batch statistics (they depend on x) it is the fused formula
+ *   dx = w * invstd / n * (n * g - sum(g) - xhat * sum(g * xhat));
+ * with fixed (running) statistics the op is affine and dx = g * w * invstd.
+ */
+export function backwardInput(
+  g: TypedArray, x: TypedArray, N: number, C: number, S: number,
+  mean: ArrayLike<number>, invstd: Float64Array, weight: TypedArray | null,
+  sumG: Float64Array, sumGXhat: Float64Array, batchStats: boolean, out: FloatArray,
+): void {
+  const count = N * S;
+  for (let c = 0; c < C; c++) {
+    const k = invstd[c] * (weight ? weight[c] : 1);
+    const m = mean[c];
+    const meanG = sumG[c] / count;
+    const meanGXhat = sumGXhat[c] / count;
+    for (let n = 0; n < N; n++) {
+      const base = (n * C + c) * S;
+      if (!batchStats) {
+        for (let i = 0; i < S; i++) out[base + i] = g[base + i] * k;
+        continue;
+      }
+      for (let i = 0; i < S; i++) {
+        const xhat = (x[base + i] - m) * invstd[c];
+        out[base + i] = k * (g[base + i] - meanG - xhat * meanGXhat);
+      }
+    }
+  }
+}
+
+/** In place: running = (1 - momentum) * running + momentum * stat. */
+export function updateRunning(running: TypedArray, stat: ArrayLike<number>, momentum: number): void {
+  for (let c = 0; c < running.length; c++) running[c] = (1 - momentum) * running[c] + momentum * stat[c];
+}
