@@ -1,3 +1,5 @@
 // skipgrad's public entry: `import * as sg from 'skipgrad'`.
 export * from './autograd/index.js';
 export type { DType, TypedArray } from './kernels/dtype.js';
+export * as data from './data/index.js';
+export { DataLoader, TensorDataset, FashionMNIST } from './data/index.js';

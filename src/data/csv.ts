@@ -1,0 +1,134 @@
+// Fashion-MNIST as CSV in Kaggle's layout: a header `label,pixel1,...,pixel784`, then one image per
+// line. Reading streams row by row into a growing buffer (the training CSV is ~130 MB of text);
+// errors name the file and the 1-based line (the header is line 1).
+
+import { createReadStream, createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { format, parse } from 'fast-csv';
+import { writeAtomically } from './idx.js';
+
+export interface LabeledImages {
+  count: number;
+  rows: number;
+  cols: number;
+  /** count * rows * cols bytes, image after image, row-major. */
+  pixels: Uint8Array;
+  labels: Uint8Array;
+}
+
+export interface FashionCsvOptions {
+  numClasses?: number;
+  width?: number;
+  height?: number;
+}
+
+/** Marks errors we raised ourselves, so the catch-all below does not prefix the path twice. */
+class CsvInputError extends Error {}
+
+function headerFor(numPixels: number): string[] {
+  const header = ['label'];
+  for (let i = 1; i <= numPixels; i++) header.push(`pixel${i}`);
+  return header;
+}
+
+/** Parses one cell as an integer in lo..hi, or returns why it is not one. */
+function parseIntIn(cell: string, lo: number, hi: number): number | string {
+  if (/^[+-]?\d+$/.test(cell)) {
+    const v = Number(cell);
+    return v >= lo && v <= hi ? v : `${cell} is outside ${lo}..${hi}`;
+  }
+  if (cell.trim() !== '' && Number.isFinite(Number(cell))) return `"${cell}" is not an integer`;
+  return `"${cell}" is not a number`;
+}
+
+export async function readFashionCsv(path: string, options: FashionCsvOptions = {}): Promise<LabeledImages> {
+  const { numClasses = 10, width = 28, height = 28 } = options;
+  const numPixels = width * height;
+  const header = headerFor(numPixels);
+  let capacity = 1024;
+  let pixels = new Uint8Array(capacity * numPixels);
+  let labels = new Uint8Array(capacity);
+  let count = 0;
+  let line = 0;
+  const fail = (msg: string): never => {
+    throw new CsvInputError(`${path}: line ${line}: ${msg}`);
+  };
+
+  const source = createReadStream(path);
+  const parser = parse<string[], string[]>({ headers: false });
+  source.on('error', (e) => parser.destroy(e));
+  try {
+    for await (const row of source.pipe(parser) as AsyncIterable<string[]>) {
+      line++;
+      if (line === 1) {
+        checkHeader(row, header, fail);
+        continue;
+      }
+      if (row.length !== header.length) {
+        fail(`expected ${header.length} columns (label + ${height}x${width} pixels), found ${row.length}`);
+      }
+      if (count === capacity) {
+        capacity *= 2;
+        const grownPixels = new Uint8Array(capacity * numPixels);
+        grownPixels.set(pixels);
+        pixels = grownPixels;
+        const grownLabels = new Uint8Array(capacity);
+        grownLabels.set(labels);
+        labels = grownLabels;
+      }
+      const label = parseIntIn(row[0], 0, numClasses - 1);
+      if (typeof label === 'string') fail(`label: ${label}`);
+      labels[count] = label as number;
+      const base = count * numPixels;
+      for (let i = 1; i <= numPixels; i++) {
+        const v = parseIntIn(row[i], 0, 255);
+        if (typeof v === 'string') fail(`pixel${i} (column ${i + 1}): ${v}`);
+        pixels[base + i - 1] = v as number;
+      }
+      count++;
+    }
+  } catch (e) {
+    if (e instanceof CsvInputError) throw e;
+    // fast-csv and fs errors carry no line of ours; point at the line after the last good one.
+    throw new Error(`${path}: near line ${line + 1}: ${(e as Error).message}`);
+  } finally {
+    source.destroy(); // leaving the loop early destroys only the parser
+  }
+  if (line === 0) throw new Error(`${path}: file is empty (expected the header ${header[0]},${header[1]},...)`);
+  if (count === 0) throw new Error(`${path}: has a header but no data rows`);
+  return { count, rows: height, cols: width, pixels: pixels.slice(0, count * numPixels), labels: labels.slice(0, count) };
+}
+
+function checkHeader(row: string[], header: string[], fail: (msg: string) => never): void {
+  const expected = `${header[0]},${header[1]},...,${header[header.length - 1]}`;
+  if (row.length > 0 && /^\s*\d+\s*$/.test(row[0])) fail(`missing header row (expected ${expected}, found data)`);
+  if (row.length !== header.length) fail(`header has ${row.length} columns, expected ${header.length} (${expected})`);
+  for (let i = 0; i < header.length; i++) {
+    if (row[i] !== header[i]) fail(`header column ${i + 1} is "${row[i]}", expected "${header[i]}" (${expected})`);
+  }
+}
+
+/** Writes images and labels in Kaggle's CSV layout, atomically (temp file + rename). */
+export async function writeFashionCsv(
+  path: string,
+  images: { pixels: Uint8Array; labels: Uint8Array; rows: number; cols: number },
+): Promise<void> {
+  const { pixels, labels, rows, cols } = images;
+  const numPixels = rows * cols;
+  const count = labels.length;
+  if (pixels.length !== count * numPixels) {
+    throw new Error(`${path}: ${count} labels need ${count * numPixels} pixels (${rows}x${cols} each), got ${pixels.length}`);
+  }
+  if (count === 0) throw new Error(`${path}: nothing to write (0 images); readFashionCsv would reject the file`);
+
+  function* csvRows(): Generator<Array<number | string>> {
+    yield headerFor(numPixels);
+    for (let n = 0; n < count; n++) {
+      yield [labels[n], ...pixels.subarray(n * numPixels, (n + 1) * numPixels)];
+    }
+  }
+  await writeAtomically(path, (tmp) =>
+    pipeline(Readable.from(csvRows()), format({ includeEndRowDelimiter: true }), createWriteStream(tmp)),
+  );
+}

@@ -1,0 +1,102 @@
+// Batches a Dataset into {x: float32 N×C×H×W, y: int32 [N]}. Order and augmentation are seeded
+// per epoch from (seed, epoch), so a resumed run sees exactly the batches an uninterrupted one does.
+
+import { Generator as RandomGenerator } from '../autograd/random.js';
+import { Tensor } from '../autograd/tensor.js';
+import type { Dataset, ImageSample } from './dataset.js';
+import type { Transform } from './transforms.js';
+
+export interface DataLoaderOptions {
+  batchSize?: number;
+  shuffle?: boolean;
+  dropLast?: boolean;
+  seed?: number;
+  transform?: Transform;
+}
+
+export interface Batch {
+  x: Tensor;
+  y: Tensor;
+}
+
+export class DataLoader implements Iterable<Batch> {
+  readonly batchSize: number;
+  readonly shuffle: boolean;
+  readonly dropLast: boolean;
+  readonly seed: number;
+  readonly transform: Transform | undefined;
+  /** Epoch used by the next iteration; advanced after each full pass. */
+  epoch = 0;
+
+  constructor(
+    readonly dataset: Dataset,
+    options: DataLoaderOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? 1;
+    if (!Number.isInteger(this.batchSize) || this.batchSize < 1) {
+      throw new Error(`DataLoader: batchSize must be a positive integer, got ${options.batchSize}`);
+    }
+    this.shuffle = options.shuffle ?? false;
+    this.dropLast = options.dropLast ?? false;
+    this.seed = options.seed ?? 0;
+    this.transform = options.transform;
+  }
+
+  /** Number of batches per epoch. */
+  get length(): number {
+    const n = this.dataset.length / this.batchSize;
+    return this.dropLast ? Math.floor(n) : Math.ceil(n);
+  }
+
+  /** The sample order of `epoch` (a seeded Fisher–Yates shuffle, or 0..N-1). */
+  order(epoch: number): Int32Array {
+    const n = this.dataset.length;
+    const idx = new Int32Array(n);
+    for (let i = 0; i < n; i++) idx[i] = i;
+    if (this.shuffle) {
+      const rng = new RandomGenerator(this.seed * 1_000_003 + epoch);
+      for (let i = n - 1; i > 0; i--) {
+        const j = rng.randint(0, i + 1);
+        const t = idx[i];
+        idx[i] = idx[j];
+        idx[j] = t;
+      }
+    }
+    return idx;
+  }
+
+  /**
+   * Iterates one epoch (`epoch` defaults to the loader's counter, which then advances), from
+   * batch `startBatch` on. Each batch augments with its own generator seeded by (seed, epoch,
+   * batch), so skipping batches on resume leaves the later ones unchanged.
+   */
+  *batches(epoch?: number, startBatch = 0): Generator<Batch> {
+    const e = epoch ?? this.epoch;
+    if (epoch === undefined) this.epoch++;
+    const order = this.order(e);
+    for (let b = startBatch; b < this.length; b++) {
+      const ids = order.subarray(b * this.batchSize, Math.min(order.length, (b + 1) * this.batchSize));
+      const augment = new RandomGenerator(((this.seed * 7_919 + e) * 104_729 + b) % 2 ** 52);
+      yield this.collate(Array.from(ids, (i) => this.dataset.get(i)), augment);
+    }
+  }
+
+  [Symbol.iterator](): Iterator<Batch> {
+    return this.batches();
+  }
+
+  private collate(samples: { x: ImageSample; y: number }[], rng: RandomGenerator): Batch {
+    const imgs = samples.map((s) => (this.transform ? this.transform(s.x, rng) : s.x));
+    const { channels: c, height: h, width: w } = imgs[0];
+    const per = c * h * w;
+    const x = new Float32Array(imgs.length * per);
+    imgs.forEach((img, i) => {
+      if (img.channels !== c || img.height !== h || img.width !== w) {
+        throw new Error(`DataLoader: sample ${i} is ${img.channels}×${img.height}×${img.width}, the batch is ${c}×${h}×${w}`);
+      }
+      x.set(img.data, i * per);
+    });
+    const y = Int32Array.from(samples, (s) => s.y);
+    return { x: new Tensor(x, [imgs.length, c, h, w]), y: new Tensor(y, [imgs.length]) };
+  }
+}
