@@ -23,7 +23,7 @@ export function batchedGemm(a: Tensor, b: Tensor, transA: boolean, transB: boole
   }
   const aBatch = a.shape.slice(0, -2);
   const bBatch = b.shape.slice(0, -2);
-  const batch = broadcastShapes(op, aBatch, bBatch);
+  const batch = broadcastShapes(`${op}: batch dims of ${fmt(a.shape)} @ ${fmt(b.shape)}`, aBatch, bBatch);
   const count = sizeOf(batch);
   const dtype = promote(a.dtype, b.dtype) === 'float64' ? 'float64' : 'float32';
   const ad = toFloatArray(a.data, dtype);

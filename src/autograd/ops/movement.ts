@@ -130,6 +130,9 @@ export function expand(x: Tensor, shape: Shape): Tensor {
   const lead = shape.length - x.ndim;
   if (lead < 0) throw new Error(`expand: cannot expand shape ${fmt(x.shape)} to fewer dims ${fmt(shape)}`);
   const target = shape.map((d, i) => (d === -1 && i >= lead ? x.shape[i - lead] : d));
+  if (target.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new Error(`expand: invalid shape ${fmt(shape)} for input ${fmt(x.shape)} (-1 only keeps an existing dim)`);
+  }
   x.shape.forEach((d, i) => {
     if (d !== 1 && d !== target[lead + i]) {
       throw new Error(`expand: shape ${fmt(x.shape)} cannot be expanded to ${fmt(shape)} (dim ${lead + i}: ${d} vs ${target[lead + i]})`);

@@ -2,7 +2,7 @@
 
 import { allocate } from '../../kernels/dtype.js';
 import { extremumAxis, sumAxes } from '../../kernels/reduce.js';
-import { normDim, sizeOf } from '../../kernels/shape.js';
+import { fmt, normDim, sizeOf } from '../../kernels/shape.js';
 import { defineOp } from '../function.js';
 import { Tensor } from '../tensor.js';
 import { div, mul, sub } from './arithmetic.js';
@@ -53,9 +53,11 @@ function toFloat(t: Tensor): Tensor {
   return new Tensor(Float32Array.from(t.data), t.shape);
 }
 
-const extremumDimOp = defineOp({
-  name: 'max',
+// One op per name, so min's graph node (and its errors) say 'min'.
+const extremumDimOp = (name: 'max' | 'min') => defineOp({
+  name,
   forward(ctx, x: Tensor, axis: number, keepdim: boolean, wantMax: boolean) {
+    if (x.shape[axis] === 0) throw new Error(`${name}: cannot reduce dim ${axis} of size 0 in shape ${fmt(x.shape)}`);
     const { values, indices } = extremumAxis(x.data, x.shape, axis, wantMax);
     Object.assign(ctx.state, { indices, axis, inShape: x.shape });
     return new Tensor(values, reducedShape(x.shape, [axis], keepdim));
@@ -74,8 +76,8 @@ const extremumDimOp = defineOp({
   },
 });
 
-const extremumAllOp = defineOp({
-  name: 'max',
+const extremumAllOp = (name: 'max' | 'min') => defineOp({
+  name,
   forward(ctx, x: Tensor, wantMax: boolean) {
     if (x.size === 0) throw new Error(`${wantMax ? 'max' : 'min'}: cannot reduce an empty tensor`);
     const { values } = extremumAxis(x.data, [x.size], 0, wantMax);
@@ -96,15 +98,20 @@ const extremumAllOp = defineOp({
   },
 });
 
+const maxAll = extremumAllOp('max');
+const minAll = extremumAllOp('min');
+const maxDim = extremumDimOp('max');
+const minDim = extremumDimOp('min');
+
 /** Maximum over all elements, or over one `dim` (values only; see `argmax` for indices). */
 export function max(x: Tensor, dim?: number, options: ReduceOptions = {}): Tensor {
-  if (dim === undefined) return extremumAllOp(x, true);
-  return extremumDimOp(x, normDim('max', dim, x.ndim), options.keepdim ?? false, true);
+  if (dim === undefined) return maxAll(x, true);
+  return maxDim(x, normDim('max', dim, x.ndim), options.keepdim ?? false, true);
 }
 
 export function min(x: Tensor, dim?: number, options: ReduceOptions = {}): Tensor {
-  if (dim === undefined) return extremumAllOp(x, false);
-  return extremumDimOp(x, normDim('min', dim, x.ndim), options.keepdim ?? false, false);
+  if (dim === undefined) return minAll(x, false);
+  return minDim(x, normDim('min', dim, x.ndim), options.keepdim ?? false, false);
 }
 
 /** Index of the first maximum along `dim` (over the flattened tensor when omitted); int32, no gradient. */

@@ -9,7 +9,7 @@ import { floatDType } from './helpers.js';
 
 /** Views `shape` as [outer, len, inner] around `axis`. */
 function around(shape: readonly number[], axis: number): [number, number, number] {
-  return [sizeOf(shape.slice(0, axis)), shape[axis], sizeOf(shape.slice(axis + 1))];
+  return [sizeOf(shape.slice(0, axis)), shape[axis] ?? 1, sizeOf(shape.slice(axis + 1))]; // a 0-d tensor is one row of 1
 }
 
 function softmaxRaw(x: Tensor, axis: number, log: boolean): Tensor {
