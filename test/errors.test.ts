@@ -93,6 +93,8 @@ const ROWS: [what: string, fn: () => unknown, message: string][] = [
     'backward: a gradient can be created implicitly only for one-element outputs, got shape [2,3]'],
   ['backward gradient shape', () => z(2, 3).requiresGrad_().mul(2).backward(z(3, 2)),
     "backward: gradient shape [3,2] does not match the tensor's shape [2,3]"],
+  ['backward with a non-tensor gradient', () => z(2).requiresGrad_().mul(2).backward([1, 1] as never),
+    'backward: gradient must be a Tensor'],
   ['backward without grad', () => z(2).sum().backward(), 'backward: this tensor does not require grad and has no gradFn'],
   ['retainGrad without grad', () => z(2).retainGrad(), "retainGrad: can't retain the gradient of a tensor that does not require grad"],
   ['registerHook without grad', () => z(2).registerHook(() => undefined),

@@ -27,6 +27,7 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, options:
     const one = castArray(new Float64Array([1]), root.dtype);
     seed = new Tensor(one, root.shape);
   } else {
+    if (!(gradient instanceof Tensor)) throw new Error('backward: gradient must be a Tensor');
     if (!shapeEq(gradient.shape, root.shape)) {
       throw new Error(`backward: gradient shape ${fmt(gradient.shape)} does not match the tensor's shape ${fmt(root.shape)}`);
     }
