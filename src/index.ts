@@ -3,3 +3,5 @@ export * from './autograd/index.js';
 export type { DType, TypedArray } from './kernels/dtype.js';
 export * as data from './data/index.js';
 export { DataLoader, TensorDataset, FashionMNIST } from './data/index.js';
+export * as optim from './optim/index.js';
+export { SGD, Adam, AdamW, clipGradNorm, clipGradValue } from './optim/index.js';
