@@ -5,3 +5,6 @@ export * as data from './data/index.js';
 export { DataLoader, TensorDataset, FashionMNIST } from './data/index.js';
 export * as optim from './optim/index.js';
 export { SGD, Adam, AdamW, clipGradNorm, clipGradValue } from './optim/index.js';
+export * as nn from './nn/index.js';
+export * as models from './models/index.js';
+export { saveSafetensors, loadSafetensors, saveStateDict, loadStateDictFile } from './io/tensors.js';

@@ -1,0 +1,11 @@
+// skipgrad.nn: modules, layers and initializers, PyTorch's torch.nn with camelCase names.
+
+export { Module, type ForwardHook, type ForwardPreHook, type LoadStateDictResult } from './module.js';
+export { Parameter } from './parameter.js';
+export { Sequential } from './container.js';
+export { Conv2d, type Conv2dLayerOptions } from './layers/conv.js';
+export { Linear, type LinearOptions } from './layers/linear.js';
+export { BatchNorm1d, BatchNorm2d, type BatchNormLayerOptions } from './layers/batchnorm.js';
+export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, type MaxPool2dLayerOptions, type AvgPool2dLayerOptions } from './layers/pooling.js';
+export { ReLU, Identity, Flatten, Dropout } from './layers/activation.js';
+export * as init from './init.js';

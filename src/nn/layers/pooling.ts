@@ -1,0 +1,91 @@
+// nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d: option holders around the functional pools.
+
+import type { Pair } from '../../autograd/ops/conv2d.js';
+import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from '../../autograd/ops/pool.js';
+import type { Tensor } from '../../autograd/tensor.js';
+import { Module, pyValue } from '../module.js';
+
+export interface MaxPool2dLayerOptions {
+  /** Defaults to kernelSize. */
+  stride?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
+  ceilMode?: boolean;
+}
+
+export class MaxPool2d extends Module {
+  readonly stride: Pair;
+  readonly padding: Pair;
+  readonly dilation: Pair;
+  readonly ceilMode: boolean;
+
+  constructor(readonly kernelSize: Pair, options: MaxPool2dLayerOptions = {}) {
+    super();
+    this.stride = options.stride ?? kernelSize;
+    this.padding = options.padding ?? 0;
+    this.dilation = options.dilation ?? 1;
+    this.ceilMode = options.ceilMode ?? false;
+  }
+
+  forward(x: Tensor): Tensor {
+    const { kernelSize, stride, padding, dilation, ceilMode } = this;
+    return maxPool2d(x, { kernelSize, stride, padding, dilation, ceilMode });
+  }
+
+  override extraRepr(): string {
+    return (
+      `kernel_size=${pyValue(this.kernelSize)}, stride=${pyValue(this.stride)}, padding=${pyValue(this.padding)}, ` +
+      `dilation=${pyValue(this.dilation)}, ceil_mode=${pyValue(this.ceilMode)}`
+    );
+  }
+}
+
+export interface AvgPool2dLayerOptions {
+  /** Defaults to kernelSize. */
+  stride?: Pair;
+  padding?: Pair;
+  ceilMode?: boolean;
+  /** Count zero padding in each window's divisor (default true). */
+  countIncludePad?: boolean;
+  divisorOverride?: number;
+}
+
+export class AvgPool2d extends Module {
+  readonly stride: Pair;
+  readonly padding: Pair;
+  readonly ceilMode: boolean;
+  readonly countIncludePad: boolean;
+  readonly divisorOverride: number | undefined;
+
+  constructor(readonly kernelSize: Pair, options: AvgPool2dLayerOptions = {}) {
+    super();
+    this.stride = options.stride ?? kernelSize;
+    this.padding = options.padding ?? 0;
+    this.ceilMode = options.ceilMode ?? false;
+    this.countIncludePad = options.countIncludePad ?? true;
+    this.divisorOverride = options.divisorOverride;
+  }
+
+  forward(x: Tensor): Tensor {
+    const { kernelSize, stride, padding, ceilMode, countIncludePad, divisorOverride } = this;
+    return avgPool2d(x, { kernelSize, stride, padding, ceilMode, countIncludePad, divisorOverride });
+  }
+
+  override extraRepr(): string {
+    return `kernel_size=${pyValue(this.kernelSize)}, stride=${pyValue(this.stride)}, padding=${pyValue(this.padding)}`;
+  }
+}
+
+export class AdaptiveAvgPool2d extends Module {
+  constructor(readonly outputSize: Pair) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return adaptiveAvgPool2d(x, this.outputSize);
+  }
+
+  override extraRepr(): string {
+    return `output_size=${pyValue(this.outputSize)}`;
+  }
+}

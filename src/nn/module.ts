@@ -1,0 +1,322 @@
+// Module: PyTorch's nn.Module. Children and parameters are discovered from the instance's own
+// properties in insertion order (a Module is a child, a Parameter a parameter, null/undefined is
+// skipped), so a user's layer is built exactly like a built-in one: assign fields in the
+// constructor. Buffers are registered by name (and kept as properties too).
+
+import { castArray } from '../kernels/dtype.js';
+import { fmt, shapeEq } from '../kernels/shape.js';
+import { popModulePath, pushModulePath } from '../autograd/anomaly.js';
+import { Tensor, type RemovableHandle } from '../autograd/tensor.js';
+import { Parameter } from './parameter.js';
+
+/** Returns undefined to keep the arguments, an array to replace all of them, or any other value to replace the only one. */
+export type ForwardPreHook = (module: Module, args: unknown[]) => unknown;
+/** Returns undefined to keep the output, or a value that replaces it. */
+export type ForwardHook = (module: Module, args: unknown[], output: unknown) => unknown;
+
+export interface LoadStateDictResult {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+}
+
+interface Frame {
+  module: Module;
+  path: string;
+}
+
+/** Modules being called, outermost first: a module's path is found under its caller's. */
+const callStack: Frame[] = [];
+
+const join = (prefix: string, name: string): string => (prefix ? `${prefix}.${name}` : name);
+
+/** Python's repr of a float (1e-05, 0.1, 1.0), as PyTorch's module reprs print them. */
+export function pyFloat(x: number): string {
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? 'nan' : x > 0 ? 'inf' : '-inf';
+  if (Number.isInteger(x) && Math.abs(x) < 1e16) return `${x}.0`;
+  const [mantissa, expStr] = x.toExponential().split('e');
+  const exp = Number(expStr);
+  if (exp >= -4 && exp < 16) return String(x); // Python's positional range; JS prints these positionally too
+  const e = Math.abs(exp) < 10 ? `${exp < 0 ? '-' : '+'}0${Math.abs(exp)}` : `${exp < 0 ? '-' : '+'}${Math.abs(exp)}`;
+  return `${mantissa}e${e}`;
+}
+
+/** Python's repr of a number or a pair: 3, (3, 3), 0.5. */
+export function pyValue(v: number | readonly number[] | null | boolean): string {
+  if (v === null) return 'None';
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : pyFloat(v);
+  return `(${v.map((x) => pyValue(x)).join(', ')}${v.length === 1 ? ',' : ''})`;
+}
+
+export abstract class Module {
+  /** Train mode (true) or eval mode; set it through train()/eval() so children follow. */
+  training = true;
+  #buffers = new Map<string, { persistent: boolean }>();
+  #preHooks = new Map<number, ForwardPreHook>();
+  #hooks = new Map<number, ForwardHook>();
+  #nextHook = 0;
+
+  abstract forward(...args: any[]): any;
+
+  /**
+   * Runs the module (PyTorch's `module(x)`): forward pre-hooks, forward, forward hooks, with the
+   * module's dotted path (e.g. `3.0.bn2`) pushed for anomaly reports.
+   */
+  call(...args: Parameters<this['forward']>): ReturnType<this['forward']> {
+    const parent = callStack[callStack.length - 1];
+    const path = parent ? join(parent.path, pathUnder(parent.module, this)) : '';
+    callStack.push({ module: this, path });
+    pushModulePath(path);
+    try {
+      let input: unknown[] = args;
+      for (const hook of [...this.#preHooks.values()]) {
+        const r = hook(this, input);
+        if (r !== undefined) input = Array.isArray(r) ? r : [r];
+      }
+      // Full backward hooks (a later issue) belong here: wrap `input` before forward, `output` after.
+      let output: unknown = this.forward(...input);
+      for (const hook of [...this.#hooks.values()]) {
+        const r = hook(this, input, output);
+        if (r !== undefined) output = r;
+      }
+      return output as ReturnType<this['forward']>;
+    } finally {
+      popModulePath();
+      callStack.pop();
+    }
+  }
+
+  registerForwardPreHook(hook: ForwardPreHook): RemovableHandle {
+    return this.#addHook(this.#preHooks, hook);
+  }
+
+  registerForwardHook(hook: ForwardHook): RemovableHandle {
+    return this.#addHook(this.#hooks, hook);
+  }
+
+  #addHook<H>(map: Map<number, H>, hook: H): RemovableHandle {
+    const id = this.#nextHook++;
+    map.set(id, hook);
+    return { remove: () => void map.delete(id) };
+  }
+
+  /** Registers a buffer: state that is not a parameter (running statistics); in the state dict unless persistent is false. */
+  registerBuffer(name: string, tensor: Tensor | null, { persistent = true } = {}): void {
+    checkName('registerBuffer', name);
+    const current = (this as any)[name];
+    if (current instanceof Module || current instanceof Parameter) {
+      throw new Error(`registerBuffer: '${name}' is already a ${current instanceof Module ? 'child module' : 'parameter'} of ${this.className}`);
+    }
+    if (tensor !== null && !(tensor instanceof Tensor)) throw new Error(`registerBuffer: '${name}' must be a Tensor or null`);
+    (this as any)[name] = tensor;
+    this.#buffers.set(name, { persistent });
+  }
+
+  /** Adds a child under a name that may not be an identifier ('0', 'layer-1'). */
+  registerModule(name: string, module: Module | null): void {
+    checkName('registerModule', name);
+    (this as any)[name] = module;
+  }
+
+  registerParameter(name: string, param: Parameter | null): void {
+    checkName('registerParameter', name);
+    (this as any)[name] = param;
+  }
+
+  get className(): string {
+    return this.constructor.name;
+  }
+
+  // ---- discovery: own properties, in insertion order (integer-like names first, as JS orders keys)
+
+  namedChildren(): [string, Module][] {
+    const out: [string, Module][] = [];
+    for (const key of Object.keys(this)) {
+      const v = (this as any)[key];
+      if (v instanceof Module) out.push([key, v]);
+    }
+    return out;
+  }
+
+  children(): Module[] {
+    return this.namedChildren().map(([, m]) => m);
+  }
+
+  #ownParameters(): [string, Parameter][] {
+    const out: [string, Parameter][] = [];
+    for (const key of Object.keys(this)) {
+      const v = (this as any)[key];
+      if (v instanceof Parameter && !this.#buffers.has(key)) out.push([key, v]);
+    }
+    return out;
+  }
+
+  #ownBuffers(persistentOnly: boolean): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [key, { persistent }] of this.#buffers) {
+      const v = (this as any)[key];
+      if (v instanceof Tensor && (persistent || !persistentOnly)) out.push([key, v]);
+    }
+    return out;
+  }
+
+  /** This module (name '') and every descendant, depth first, each once even if shared. */
+  namedModules(prefix = '', seen = new Set<Module>()): [string, Module][] {
+    if (seen.has(this)) return [];
+    seen.add(this);
+    const out: [string, Module][] = [[prefix, this]];
+    for (const [name, child] of this.namedChildren()) out.push(...child.namedModules(join(prefix, name), seen));
+    return out;
+  }
+
+  modules(): Module[] {
+    return this.namedModules().map(([, m]) => m);
+  }
+
+  /** Every parameter with its dotted name, each once even if shared. */
+  namedParameters(): [string, Parameter][] {
+    const seen = new Set<Tensor>();
+    const out: [string, Parameter][] = [];
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [name, p] of m.#ownParameters()) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+        out.push([join(prefix, name), p]);
+      }
+    }
+    return out;
+  }
+
+  parameters(): Parameter[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  /** Every buffer (persistent or not) with its dotted name. */
+  namedBuffers(): [string, Tensor][] {
+    const seen = new Set<Tensor>();
+    const out: [string, Tensor][] = [];
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [name, b] of m.#ownBuffers(false)) {
+        if (seen.has(b)) continue;
+        seen.add(b);
+        out.push([join(prefix, name), b]);
+      }
+    }
+    return out;
+  }
+
+  buffers(): Tensor[] {
+    return this.namedBuffers().map(([, b]) => b);
+  }
+
+  // ---- modes and utilities
+
+  train(mode = true): this {
+    this.training = mode;
+    for (const child of this.children()) child.train(mode);
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Sets every parameter's gradient to null (PyTorch 2's default set_to_none). */
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.grad = null;
+  }
+
+  /** Calls fn on every descendant, children before parents, then on this module. */
+  apply(fn: (m: Module) => void): this {
+    for (const child of this.children()) child.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  // ---- state dict
+
+  /** The live tensors behind the state dict, in PyTorch's key order: own params, own buffers, children. */
+  #stateEntries(prefix: string, out: [string, Tensor][]): [string, Tensor][] {
+    for (const [name, p] of this.#ownParameters()) out.push([prefix + name, p]);
+    for (const [name, b] of this.#ownBuffers(true)) out.push([prefix + name, b]);
+    for (const [name, child] of this.namedChildren()) child.#stateEntries(`${prefix}${name}.`, out);
+    return out;
+  }
+
+  /** Parameters (detached, sharing storage) and persistent buffers by dotted name, in PyTorch's order. */
+  stateDict(): Record<string, Tensor> {
+    const sd: Record<string, Tensor> = {};
+    for (const [key, t] of this.#stateEntries('', [])) sd[key] = t instanceof Parameter ? t.detach() : t;
+    return sd;
+  }
+
+  /**
+   * Copies values (converting dtype) into this module's parameters and buffers. Shape mismatches,
+   * and with strict also missing and unexpected keys, are all listed in one error; nothing is
+   * copied unless everything checks out. Non-strict returns the missing and unexpected keys.
+   */
+  loadStateDict(sd: Record<string, Tensor>, { strict = true } = {}): LoadStateDictResult {
+    const entries = this.#stateEntries('', []);
+    const expected = new Set(entries.map(([k]) => k));
+    const missingKeys: string[] = [];
+    const problems: string[] = [];
+    for (const [key, target] of entries) {
+      if (!Object.hasOwn(sd, key)) {
+        missingKeys.push(key);
+        continue;
+      }
+      const src = sd[key];
+      if (!(src instanceof Tensor)) problems.push(`value for ${key} is not a Tensor (got ${typeof src}).`);
+      else if (!shapeEq(src.shape, target.shape)) {
+        problems.push(
+          `size mismatch for ${key}: copying a param with shape ${fmt(src.shape)} from checkpoint, ` +
+            `the shape in current model is ${fmt(target.shape)}.`,
+        );
+      }
+    }
+    const unexpectedKeys = Object.keys(sd).filter((k) => !expected.has(k));
+    const quoted = (keys: string[]) => keys.map((k) => `"${k}"`).join(', ');
+    if (strict && unexpectedKeys.length) problems.unshift(`Unexpected key(s) in state_dict: ${quoted(unexpectedKeys)}.`);
+    if (strict && missingKeys.length) problems.unshift(`Missing key(s) in state_dict: ${quoted(missingKeys)}.`);
+    if (problems.length) {
+      throw new Error(`loadStateDict: error(s) in loading state_dict for ${this.className}:\n\t${problems.join('\n\t')}`);
+    }
+    for (const [key, target] of entries) {
+      if (!Object.hasOwn(sd, key)) continue;
+      const src = sd[key];
+      if (src.data !== target.data) target.data.set(src.dtype === target.dtype ? src.data : castArray(src.data, target.dtype));
+    }
+    return { missingKeys, unexpectedKeys };
+  }
+
+  // ---- repr
+
+  /** The part inside the parentheses of this module's one-line repr (PyTorch's extra_repr). */
+  extraRepr(): string {
+    return '';
+  }
+
+  toString(): string {
+    const extra = this.extraRepr();
+    const extraLines = extra ? extra.split('\n') : [];
+    const childLines = this.namedChildren().map(([name, m]) => `(${name}): ${String(m).split('\n').join('\n  ')}`);
+    const lines = [...extraLines, ...childLines];
+    let body = '';
+    if (extraLines.length === 1 && childLines.length === 0) body = extraLines[0];
+    else if (lines.length) body = `\n  ${lines.join('\n  ')}\n`;
+    return `${this.className}(${body})`;
+  }
+}
+
+function checkName(op: string, name: string): void {
+  if (typeof name !== 'string' || name === '' || name.includes('.')) {
+    throw new Error(`${op}: name must be a non-empty string without '.', got ${JSON.stringify(name)}`);
+  }
+}
+
+/** The name of `m` under `parent`: a child's attribute name, a descendant's dotted path, else <ClassName>. */
+function pathUnder(parent: Module, m: Module): string {
+  for (const [name, child] of parent.namedChildren()) if (child === m) return name;
+  for (const [name, sub] of parent.namedModules()) if (sub === m && name) return name;
+  return `<${m.className}>`;
+}
