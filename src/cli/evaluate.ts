@@ -1,0 +1,77 @@
+// `skipgrad evaluate`: test accuracy of a trained model (model.safetensors, a checkpoint, or a run folder).
+
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { DataLoader } from '../data/dataloader.js';
+import { loadSafetensorsFile } from '../io/safetensors.js';
+import { loadSafetensors } from '../io/tensors.js';
+import { loadCheckpoint } from '../train/checkpoint.js';
+import { evaluate } from '../train/fit.js';
+import { setNumThreads } from '../kernels/threads/pool.js';
+import { UsageError, intFlag, parseFlags } from './args.js';
+import { loadSplits } from './data_args.js';
+import { CONFIG_METADATA_KEY, buildModel, evalTransform, type ModelConfig } from './model_config.js';
+import type { Tensor } from '../autograd/tensor.js';
+
+export const EVALUATE_HELP = `Usage: skipgrad evaluate --checkpoint PATH [options]
+
+Reports the test accuracy of a model trained by 'skipgrad train'.
+
+  --checkpoint PATH       a run folder, its model.safetensors, or its checkpoint.safetensors
+  --data DIR|FILE.csv     test data (default: the data the run trained on, else the embedded subset)
+  --batch-size N          (default 256)
+  --threads N
+  -h, --help`;
+
+const FLAGS = {
+  checkpoint: { type: 'string' }, data: { type: 'string' }, 'batch-size': { type: 'string' },
+  threads: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+} as const;
+
+async function readModel(path: string): Promise<{ weights: Record<string, Tensor>; config: ModelConfig & { data?: string; testData?: string } }> {
+  if (!existsSync(path)) throw new UsageError(`skipgrad evaluate: --checkpoint ${path}: no such file or directory`);
+  if (statSync(path).isDirectory()) {
+    const model = join(path, 'model.safetensors');
+    const ckpt = join(path, 'checkpoint.safetensors');
+    if (existsSync(model)) return readModel(model);
+    if (existsSync(ckpt)) return readModel(ckpt);
+    throw new UsageError(`skipgrad evaluate: ${path} holds neither model.safetensors nor checkpoint.safetensors`);
+  }
+  const { metadata } = await loadSafetensorsFile(path);
+  if (metadata[CONFIG_METADATA_KEY]) {
+    return { weights: await loadSafetensors(path), config: JSON.parse(metadata[CONFIG_METADATA_KEY]) };
+  }
+  if (metadata['skipgrad.checkpoint']) {
+    const ckpt = await loadCheckpoint(path);
+    const config = (ckpt.state as { config: ModelConfig }).config;
+    return { weights: ckpt.model, config };
+  }
+  // A bare state dict (e.g. exported from PyTorch): infer the width from the stem's weight.
+  const weights = await loadSafetensors(path);
+  const stem = weights['0.0.weight'];
+  if (!stem) throw new UsageError(`skipgrad evaluate: ${path} is not a ResNet-18 state dict (no '0.0.weight')`);
+  const cfgPath = join(path, '..', 'config.json');
+  const saved = existsSync(cfgPath) ? JSON.parse(readFileSync(cfgPath, 'utf8')) : {};
+  return { weights, config: { init: 'default', ...saved, width: stem.shape[0] } };
+}
+
+export async function evaluateCommand(argv: string[]): Promise<number> {
+  const f = parseFlags('evaluate', argv, FLAGS);
+  if (f.help) {
+    console.log(EVALUATE_HELP);
+    return 0;
+  }
+  if (typeof f.checkpoint !== 'string') throw new UsageError("skipgrad evaluate: --checkpoint PATH is required (see 'skipgrad evaluate --help')");
+  const threads = intFlag('evaluate', 'threads', f.threads);
+  if (threads !== undefined) setNumThreads(threads);
+  const { weights, config } = await readModel(f.checkpoint);
+  const model = buildModel(config);
+  model.loadStateDict(weights, { strict: true });
+  const { test, source } = await loadSplits('evaluate', (f.data as string | undefined) ?? config.data, f.data ? undefined : config.testData);
+  const loader = new DataLoader(test, { batchSize: intFlag('evaluate', 'batch-size', f['batch-size']) ?? 256, transform: evalTransform(config) });
+  const t0 = performance.now();
+  const { accuracy, loss, count } = evaluate(model, loader);
+  const seconds = (performance.now() - t0) / 1000;
+  console.log(`test acc ${accuracy.toFixed(4)}, loss ${loss.toFixed(4)} on ${count} images of ${source} (${(count / seconds).toFixed(1)} examples/sec)`);
+  return 0;
+}

@@ -1,0 +1,75 @@
+import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../src/cli/main.js';
+
+/** Runs the CLI in-process, capturing what it prints. */
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  const stderrWrite = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  const stdoutWrite = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => (out.push(String(chunk).trimEnd()), true));
+  try {
+    const code = await main(argv);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    stderrWrite.mockRestore();
+    stdoutWrite.mockRestore();
+  }
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('skipgrad CLI', () => {
+  it.each([
+    [['train', '--epochs', 'x'], "skipgrad train: --epochs expects a number, got 'x'"],
+    [['train', '--epochs', '0'], "skipgrad train: --epochs expects an integer >= 1, got '0'"],
+    [['train', '--bogus'], "skipgrad train: unknown option '--bogus' (see 'skipgrad train --help')"],
+    [['train', '--optimizer', 'rmsprop'], "skipgrad train: --optimizer must be one of sgd, adam, adamw, got 'rmsprop'"],
+    [['train', '--data', '/no/such/dir'], 'skipgrad train: --data /no/such/dir: no such file or directory'],
+    [['train', '--resume', '/no/such/run'], 'skipgrad train: --resume /no/such/run: no config.json there (not a run folder)'],
+    [['evaluate'], "skipgrad evaluate: --checkpoint PATH is required (see 'skipgrad evaluate --help')"],
+    [['evaluate', '--checkpoint', '/no/such/file'], 'skipgrad evaluate: --checkpoint /no/such/file: no such file or directory'],
+    [['summary', '--width=-3'], "skipgrad summary: --width expects an integer >= 1, got '-3'"],
+    [['summary', '--width', '-3'], "skipgrad summary: option '--width' argument is ambiguous (see 'skipgrad summary --help')"],
+    [['fly'], "skipgrad: unknown command 'fly'"],
+  ])('%j fails with one clear line', async (argv, message) => {
+    const r = await run(...argv);
+    expect(r.code).toBeGreaterThan(0);
+    expect(r.err.split('\n')).toHaveLength(1);
+    expect(r.err).toContain(message);
+    expect(r.err).not.toContain('    at ');
+  });
+
+  it('--help describes each command', async () => {
+    for (const cmd of ['train', 'evaluate', 'summary']) {
+      const r = await run(cmd, '--help');
+      expect(r.code).toBe(0);
+      expect(r.out).toContain(`Usage: skipgrad ${cmd}`);
+    }
+    expect((await run('train', '--help')).out).toContain('--d2l');
+  });
+
+  it('summary prints the seed demo', async () => {
+    const r = await run('summary', '--width', '8', '--size', '96');
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n')[0]).toBe('Sequential output shape:\t [1, 8, 24, 24]');
+    expect(r.out).toContain('Linear output shape:\t [1, 10]');
+  });
+
+  it('train writes a run folder that evaluate reads back', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'skipgrad-cli-')), 'run');
+    const r = await run('train', '--width', '4', '--limit', '64', '--epochs', '1', '--batch-size', '32', '--out', out, '--seed', '1');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/epoch 1\/1: loss \d\.\d{3}, train acc \d\.\d{3}, test acc \d\.\d{3}, [\d.]+ examples\/sec/);
+    for (const f of ['config.json', 'metrics.csv', 'curves.svg', 'checkpoint.safetensors', 'model.safetensors']) expect(existsSync(join(out, f)), f).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toMatchObject({ width: 4, limit: 64, epochs: 1 });
+    const testAcc = Number(/test acc (\d\.\d{3})/.exec(r.out)![1]);
+    const e = await run('evaluate', '--checkpoint', out);
+    expect(e.code).toBe(0);
+    expect(e.out).toContain(`test acc ${testAcc.toFixed(3)}`);
+  });
+});
