@@ -8,3 +8,6 @@ export { SGD, Adam, AdamW, clipGradNorm, clipGradValue } from './optim/index.js'
 export * as nn from './nn/index.js';
 export * as models from './models/index.js';
 export { saveSafetensors, loadSafetensors, saveStateDict, loadStateDictFile } from './io/tensors.js';
+export { gemm, gemmReference } from './kernels/gemm.js';
+export { setKernelMode, getKernelMode, type KernelMode } from './kernels/mode.js';
+export { setNumThreads, getNumThreads } from './kernels/threads/pool.js';

@@ -19,7 +19,7 @@ describe('conv2d: PyTorch parity (float32, test/fixtures/conv.json)', () => {
       const y = conv2d(x, w, b, { stride: [sH, sW], padding, dilation: [dH, dW], groups });
       y.backward(decode(c.gy));
       // PyTorch sums in float32 over up to C_in/groups*kH*kW = 147 products (N*H_out*W_out = 70
-      // for weight gradients), we in float64 (gemmPlain). Redone in float64, PyTorch's own float32
+      // for weight gradients), we in float64 (gemmReference). Redone in float64, PyTorch's own float32
       // weight gradients are off by up to 5.5e-6 (conv_3x3_p1_batch2, |value| 0.1), ours by 4e-8,
       // so the bound has to cover PyTorch's rounding: atol 1e-5.
       const atol = 1e-5;

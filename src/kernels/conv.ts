@@ -7,7 +7,7 @@
 // of channel c sees at every output position (0 in the padding).
 
 import type { FloatArray } from './dtype.js';
-import { gemmPlain as gemm } from './matmul.js';
+import { gemm } from './gemm.js';
 import { fmt } from './shape.js';
 
 export interface Conv2dParams {

@@ -2,7 +2,7 @@
 // read as stored, [out, in], never transposed in memory) onto rows pre-filled with the bias.
 
 import { allocate, isFloat, promote, type FloatArray, type TypedArray } from '../../kernels/dtype.js';
-import { gemmPlain as gemm } from '../../kernels/matmul.js';
+import { gemm } from '../../kernels/gemm.js';
 import { fmt, sizeOf } from '../../kernels/shape.js';
 import { defineOp } from '../function.js';
 import { Tensor } from '../tensor.js';

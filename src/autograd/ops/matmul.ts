@@ -1,7 +1,7 @@
 // Matrix product: 2-D, batched with broadcast batch dims, and 1-D operands as in torch.matmul.
 
 import { allocate, promote, type FloatArray } from '../../kernels/dtype.js';
-import { gemmPlain as gemm } from '../../kernels/matmul.js';
+import { gemm } from '../../kernels/gemm.js';
 import { broadcastShapes, broadcastStrides, fmt, sizeOf } from '../../kernels/shape.js';
 import { defineOp } from '../function.js';
 import { Tensor } from '../tensor.js';

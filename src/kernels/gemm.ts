@@ -1,0 +1,468 @@
+// GEMM, the public kernel: C = alpha * op(A) * op(B) + beta * C, row-major, BLAS sgemm/dgemm
+// argument conventions (op(X) = X or X^T; lda/ldb/ldc are row strides; offsets in elements).
+// As in BLAS, C is not read when beta == 0 (NaNs there do not propagate).
+//
+// `gemm` dispatches: float32 operands with enough work go to the WebAssembly SIMD kernel
+// (wasm/gemm_module.ts) running on the worker pool (threads/pool.ts); everything else, and
+// everything in 'reference' kernel mode, goes to `gemmReference`, the plain TypeScript oracle.
+//
+// The fast path copies operands into the shared wasm memory (packing is a copy anyway) and
+// copies C back out. The work split is a function of (M, N, K, thread count) only and every
+// C element is summed in the same order whatever the split, so results are bit-identical from
+// run to run (and, in fact, across thread counts on one machine).
+
+import v8 from 'node:v8';
+import type { FloatArray } from './dtype.js';
+import { getKernelMode } from './mode.js';
+import { CONTROL_BYTES, KernelPool, getNumThreads } from './threads/pool.js';
+import { wasmApi, type WasmApi, type WasmMemory } from './wasm/wasm_api.js';
+import { MR, NR, TILE_TMP_BYTES, buildGemmModule, packedABytes, packedBBytes } from './wasm/gemm_module.js';
+
+export type GemmArray = FloatArray;
+
+// Cache blocking (elements). KC x 8 B sliver (16 KiB) stays in L1, MC x KC A block (256 KiB) in
+// L2, KC x NC B panel (4 MiB) in L3. On a 2-core AMD EPYC (32 KiB L1d, 512 KiB L2) the choice
+// matters little (within ~5% from 64/256/2048 to 128/768/1024); this one was among the best.
+const MC = 128;
+const KC = 512;
+const NC = 2048;
+
+export interface GemmTuning {
+  /** Below this M*N*K the copy-in / copy-out overhead beats the SIMD win: use the reference. */
+  fastMinMNK: number;
+  /** Each extra thread must get at least this many flops (handing over a job costs 25-100 us). */
+  minFlopsPerThread: number;
+}
+
+// Measured: the wasm path (with its copies) beats the reference from about 12^3 on; a second
+// thread breaks even near 8 MFLOP and wins 10-30% from 14-30 MFLOP.
+const tuning: GemmTuning = { fastMinMNK: 2048, minFlopsPerThread: 6e6 };
+
+/** Dispatch thresholds (tests set them to 0 to push tiny shapes through the wasm path and the split). */
+export function getGemmTuning(): GemmTuning {
+  return { ...tuning };
+}
+
+/** Change dispatch thresholds; returns the previous values. Results do not depend on them. */
+export function setGemmTuning(t: Partial<GemmTuning>): GemmTuning {
+  const prev = getGemmTuning();
+  for (const [k, v] of Object.entries(t) as [keyof GemmTuning, number][]) {
+    if (!(k in tuning) || !(v >= 0)) throw new RangeError(`setGemmTuning: bad ${k}=${v}`);
+    tuning[k] = v;
+  }
+  return prev;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Argument checks (shared by both paths: the fast path must never read out of bounds silently).
+
+function checkMatrix(name: string, X: FloatArray, off: number, rows: number, cols: number, ld: number): void {
+  if (!Number.isInteger(off) || off < 0) throw new RangeError(`gemm: ${name} offset ${off} is not a non-negative integer`);
+  if (!Number.isInteger(ld) || ld < Math.max(1, cols)) throw new RangeError(`gemm: ld${name.toLowerCase()}=${ld} < max(1, ${cols})`);
+  if (rows > 0 && cols > 0 && off + (rows - 1) * ld + cols > X.length) {
+    throw new RangeError(`gemm: ${name} (${rows}x${cols}, ld ${ld}, offset ${off}) exceeds its array (length ${X.length})`);
+  }
+}
+
+function checkArgs(
+  transA: boolean, transB: boolean, M: number, N: number, K: number,
+  A: FloatArray, aOff: number, lda: number, B: FloatArray, bOff: number, ldb: number,
+  C: FloatArray, cOff: number, ldc: number,
+): void {
+  for (const [n, v] of [['M', M], ['N', N], ['K', K]] as const) {
+    if (!Number.isInteger(v) || v < 0) throw new RangeError(`gemm: ${n}=${v} is not a non-negative integer`);
+  }
+  checkMatrix('A', A, aOff, transA ? K : M, transA ? M : K, lda);
+  checkMatrix('B', B, bOff, transB ? N : K, transB ? K : N, ldb);
+  checkMatrix('C', C, cOff, M, N, ldc);
+}
+
+/** C = beta * C on the M x N block (C = 0 when beta == 0, without reading C). */
+function scaleC(M: number, N: number, beta: number, C: FloatArray, cOff: number, ldc: number): void {
+  if (beta === 1) return;
+  for (let i = 0; i < M; i++) {
+    const r = cOff + i * ldc;
+    if (beta === 0) C.fill(0, r, r + N);
+    else for (let j = 0; j < N; j++) C[r + j] *= beta;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reference kernel.
+
+/**
+ * Plain TypeScript GEMM with the same signature and semantics as `gemm`; sums in float64, so it
+ * is exact enough to be the oracle for both float32 and float64. Used for float64, for small
+ * products, and for everything in 'reference' kernel mode.
+ */
+export function gemmReference(
+  transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+  A: FloatArray, aOffset: number, lda: number,
+  B: FloatArray, bOffset: number, ldb: number,
+  beta: number, C: FloatArray, cOffset: number, ldc: number,
+): void {
+  checkArgs(transA, transB, M, N, K, A, aOffset, lda, B, bOffset, ldb, C, cOffset, ldc);
+  referenceUnchecked(transA, transB, M, N, K, alpha, A, aOffset, lda, B, bOffset, ldb, beta, C, cOffset, ldc);
+}
+
+function referenceUnchecked(
+  transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+  A: FloatArray, aOff: number, lda: number, B: FloatArray, bOff: number, ldb: number,
+  beta: number, C: FloatArray, cOff: number, ldc: number,
+): void {
+  if (M === 0 || N === 0) return;
+  if (K === 0 || alpha === 0) return scaleC(M, N, beta, C, cOff, ldc);
+  const acc = new Float64Array(N);
+  const arow = new Float64Array(K);
+  const ars = transA ? 1 : lda;
+  const acs = transA ? lda : 1;
+  for (let i = 0; i < M; i++) {
+    const ai = aOff + i * ars;
+    if (!transB) {
+      // i-k-j: the inner loop runs along contiguous rows of B, four rows of B per pass.
+      acc.fill(0);
+      let k = 0;
+      for (; k + 4 <= K; k += 4) {
+        const a0 = A[ai + k * acs];
+        const a1 = A[ai + (k + 1) * acs];
+        const a2 = A[ai + (k + 2) * acs];
+        const a3 = A[ai + (k + 3) * acs];
+        const b0 = bOff + k * ldb;
+        const b1 = b0 + ldb;
+        const b2 = b1 + ldb;
+        const b3 = b2 + ldb;
+        for (let j = 0; j < N; j++) acc[j] += a0 * B[b0 + j] + a1 * B[b1 + j] + a2 * B[b2 + j] + a3 * B[b3 + j];
+      }
+      for (; k < K; k++) {
+        const a = A[ai + k * acs];
+        const bk = bOff + k * ldb;
+        for (let j = 0; j < N; j++) acc[j] += a * B[bk + j];
+      }
+    } else {
+      // B^T: dot products along contiguous rows of B, four columns of C per pass.
+      for (let k = 0; k < K; k++) arow[k] = A[ai + k * acs];
+      let j = 0;
+      for (; j + 4 <= N; j += 4) {
+        const b0 = bOff + j * ldb;
+        const b1 = b0 + ldb;
+        const b2 = b1 + ldb;
+        const b3 = b2 + ldb;
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        for (let k = 0; k < K; k++) {
+          const a = arow[k];
+          s0 += a * B[b0 + k];
+          s1 += a * B[b1 + k];
+          s2 += a * B[b2 + k];
+          s3 += a * B[b3 + k];
+        }
+        acc[j] = s0;
+        acc[j + 1] = s1;
+        acc[j + 2] = s2;
+        acc[j + 3] = s3;
+      }
+      for (; j < N; j++) {
+        const bj = bOff + j * ldb;
+        let s = 0;
+        for (let k = 0; k < K; k++) s += arow[k] * B[bj + k];
+        acc[j] = s;
+      }
+    }
+    const ci = cOff + i * ldc;
+    if (beta === 0) for (let j = 0; j < N; j++) C[ci + j] = alpha * acc[j];
+    else for (let j = 0; j < N; j++) C[ci + j] = alpha * acc[j] + beta * C[ci + j];
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The wasm engine: module + shared memory + pool, created on first use.
+
+interface Engine {
+  pool: KernelPool;
+  relaxed: boolean;
+}
+
+let engine: Engine | null | undefined; // undefined: not tried yet; null: unavailable here
+
+function createMemory(wasm: WasmApi): WasmMemory {
+  // Shared memories reserve address space for their maximum up front; 4 GiB (the wasm32 limit)
+  // is only virtual. Smaller fallbacks for hosts that refuse the reservation.
+  let last: unknown = null;
+  for (const maximum of [65536, 16384, 4096]) {
+    try {
+      return new wasm.Memory({ initial: 17, maximum, shared: true });
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last;
+}
+
+function createEngine(): Engine | null {
+  const wasm = wasmApi;
+  if (wasm === undefined || typeof SharedArrayBuffer !== 'function') return null;
+  // Compile straight to optimized code: the baseline compiler (Liftoff) would run the first
+  // calls several times slower, and these kernels are hot from the start.
+  v8.setFlagsFromString('--no-liftoff');
+  const memory = createMemory(wasm);
+  const maximumPages = 65536; // the import's maximum; the provided memory's may be smaller
+  let relaxed = process.env.SKIPGRAD_GEMM_RELAXED !== '0';
+  let bytes: Uint8Array<ArrayBuffer> | null = null;
+  if (relaxed) {
+    bytes = buildGemmModule({ relaxed: true, maximumPages });
+    if (!wasm.validate(bytes)) {
+      // Node 20 (V8 11.3) ships relaxed SIMD behind a flag; newer versions have it on by default
+      // (only set the flag when needed: V8 complains about flags it doesn't know).
+      v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+      if (!wasm.validate(bytes)) relaxed = false;
+    }
+  }
+  if (!relaxed) {
+    bytes = buildGemmModule({ relaxed: false, maximumPages });
+    if (!wasm.validate(bytes)) return null; // no SIMD128 at all
+  }
+  const module = new wasm.Module(bytes!);
+  return { pool: new KernelPool(memory, module, ['gemm']), relaxed };
+}
+
+function getEngine(): Engine | null {
+  if (engine === undefined) {
+    try {
+      engine = createEngine();
+    } catch (e) {
+      engine = null;
+      process.emitWarning(`skipgrad: wasm GEMM unavailable (${e instanceof Error ? e.message : String(e)}); using the reference kernel`);
+    }
+  }
+  return engine;
+}
+
+/** What the fast GEMM path runs on (creates the engine if needed). For benchmarks and diagnostics. */
+export function gemmInfo(): {
+  available: boolean;
+  relaxedSimd: boolean;
+  threads: number;
+  blocking: { mc: number; kc: number; nc: number };
+  /** Current size of the shared wasm memory (it grows on demand and never shrinks). */
+  memoryBytes: number;
+} {
+  const e = getEngine();
+  return {
+    available: e !== null,
+    relaxedSimd: e?.relaxed ?? false,
+    threads: getNumThreads(),
+    blocking: { mc: MC, kc: KC, nc: NC },
+    memoryBytes: e?.pool.byteLength ?? 0,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fast path.
+
+const align64 = (bytes: number): number => Math.ceil(bytes / 64) * 64;
+
+/** Leading dimension a rows x cols matrix gets in wasm memory: keep ld if the padding is cheap to copy. */
+function heapLd(rows: number, cols: number, ld: number): number {
+  if (ld === cols || rows === 1) return cols;
+  return (rows - 1) * ld + cols <= 1.25 * rows * cols ? ld : cols;
+}
+
+/**
+ * dst[dOff + r*dld + c] = src[sOff + r*sld + c] for r in [r0, r1), c in [c0, c1).
+ * `gapsWritable`: dst elements between the rows' ranges may be overwritten (true for the wasm
+ * heap, never for the caller's C), which allows one memcpy over a padded span.
+ */
+function copy2d(
+  dst: Float32Array, dOff: number, dld: number, src: Float32Array, sOff: number, sld: number,
+  r0: number, r1: number, c0: number, c1: number, gapsWritable: boolean,
+): void {
+  const h = r1 - r0;
+  const w = c1 - c0;
+  if (h <= 0 || w <= 0) return;
+  const s0 = sOff + r0 * sld + c0;
+  const d0 = dOff + r0 * dld + c0;
+  if (dld === sld && (w === sld || h === 1 || (gapsWritable && (h - 1) * sld + w <= 1.25 * h * w))) {
+    dst.set(src.subarray(s0, s0 + (h - 1) * sld + w), d0);
+  } else if (w >= 32) {
+    for (let r = 0; r < h; r++) dst.set(src.subarray(s0 + r * sld, s0 + r * sld + w), d0 + r * dld);
+  } else {
+    for (let r = 0; r < h; r++) for (let c = 0; c < w; c++) dst[d0 + r * dld + c] = src[s0 + r * sld + c];
+  }
+}
+
+/** Deterministic split: which dimension, and [start, end) ranges of it, one per thread. */
+function planSplit(M: number, N: number, K: number): { splitM: boolean; ranges: [number, number][] } {
+  // Splitting M makes every thread pack all of op(B) (K x N); splitting N, all of op(A) (M x K):
+  // split the larger of M and N so the duplicated packing is the smaller operand.
+  const splitM = M >= N;
+  const unit = splitM ? MR : NR;
+  const extent = splitM ? M : N;
+  const units = Math.ceil(extent / unit);
+  const byWork = tuning.minFlopsPerThread > 0 ? Math.floor((2 * M * N * K) / tuning.minFlopsPerThread) : Infinity;
+  const T = Math.max(1, Math.min(getNumThreads(), byWork, units));
+  const ranges: [number, number][] = [];
+  const base = Math.floor(units / T);
+  const extra = units % T;
+  let u = 0;
+  for (let t = 0; t < T; t++) {
+    const n = base + (t >= T - extra ? 1 : 0); // remainders to the workers: the caller also copies
+    ranges.push([u * unit, Math.min(extent, (u + n) * unit)]);
+    u += n;
+  }
+  return { splitM, ranges };
+}
+
+/** K blocks of (almost) equal size, a multiple of 4, at most KC: no tiny last block. */
+function kBlock(K: number): number {
+  const blocks = Math.ceil(K / KC);
+  return Math.min(KC, Math.ceil(Math.ceil(K / blocks) / 4) * 4);
+}
+
+/** Returns false if the job doesn't fit in the wasm memory (the caller splits it). */
+function gemmFast(
+  eng: Engine, transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+  A: Float32Array, aOff: number, lda: number, B: Float32Array, bOff: number, ldb: number,
+  beta: number, C: Float32Array, cOff: number, ldc: number,
+): boolean {
+  const { pool } = eng;
+  const aRows = transA ? K : M;
+  const aCols = transA ? M : K;
+  const bRows = transB ? N : K;
+  const bCols = transB ? K : N;
+  const ldaH = heapLd(aRows, aCols, lda);
+  const ldbH = heapLd(bRows, bCols, ldb);
+  const ldcH = N;
+
+  const { splitM, ranges } = planSplit(M, N, K);
+  const kc = kBlock(K);
+  const mc = MC;
+  const nc = Math.min(NC, splitM ? N : Math.max(...ranges.map(([s, e]) => e - s)));
+
+  // Layout (bytes): [control][A][B][C][per thread: packed A, packed B, edge tile]
+  let p = CONTROL_BYTES;
+  const aAt = p;
+  p += align64(((aRows - 1) * ldaH + aCols) * 4);
+  const bAt = p;
+  p += align64(((bRows - 1) * ldbH + bCols) * 4);
+  const cAt = p;
+  p += align64(M * N * 4);
+  const apBytes = align64(packedABytes(mc, kc));
+  const bpBytes = align64(packedBBytes(kc, nc));
+  const scratchAt = p;
+  const perThread = apBytes + bpBytes + align64(TILE_TMP_BYTES);
+  p += ranges.length * perThread;
+  if (p > 2 ** 32) return false;
+  try {
+    pool.ensureBytes(p);
+  } catch {
+    return false; // past the memory's maximum, or the host refused to commit it
+  }
+
+  // Copy-in order: the operand every thread reads in full, then the workers' slices; the
+  // caller's slice is copied after the workers' jobs are posted, overlapping their compute.
+  // Column slices never use the padded-span memcpy (it would rewrite other slices' columns).
+  const heap = pool.f32;
+  const a0 = aAt / 4;
+  const b0 = bAt / 4;
+  const c0 = cAt / 4;
+  const copyAll = (X: 'A' | 'B'): void =>
+    X === 'A'
+      ? copy2d(heap, a0, ldaH, A, aOff, lda, 0, aRows, 0, aCols, true)
+      : copy2d(heap, b0, ldbH, B, bOff, ldb, 0, bRows, 0, bCols, true);
+  const copySliceIn = ([s, e]: [number, number]): void => {
+    if (splitM) {
+      // rows s..e of op(A): stored rows if A is not transposed, stored columns if it is
+      if (transA) copy2d(heap, a0, ldaH, A, aOff, lda, 0, aRows, s, e, false);
+      else copy2d(heap, a0, ldaH, A, aOff, lda, s, e, 0, aCols, true);
+      if (beta !== 0) copy2d(heap, c0, ldcH, C, cOff, ldc, s, e, 0, N, true);
+    } else {
+      // columns s..e of op(B)
+      if (transB) copy2d(heap, b0, ldbH, B, bOff, ldb, s, e, 0, bCols, true);
+      else copy2d(heap, b0, ldbH, B, bOff, ldb, 0, bRows, s, e, false);
+      if (beta !== 0) copy2d(heap, c0, ldcH, C, cOff, ldc, 0, M, s, e, false);
+    }
+  };
+  const copySliceOut = ([s, e]: [number, number]): void => {
+    if (splitM) copy2d(C, cOff, ldc, heap, c0, ldcH, s, e, 0, N, false);
+    else copy2d(C, cOff, ldc, heap, c0, ldcH, 0, M, s, e, false);
+  };
+
+  copyAll(splitM ? 'B' : 'A');
+  for (let t = ranges.length - 1; t >= 1; t--) copySliceIn(ranges[t]);
+
+  const ars = transA ? 1 : ldaH;
+  const acs = transA ? ldaH : 1;
+  const brs = transB ? 1 : ldbH;
+  const bcs = transB ? ldbH : 1;
+  const args = ranges.map(([s, e], t) => {
+    const scratch = scratchAt + t * perThread;
+    const [m, n, a, b, c] = splitM
+      ? [e - s, N, aAt + 4 * s * ars, bAt, cAt + 4 * s * ldcH]
+      : [M, e - s, aAt, bAt + 4 * s * bcs, cAt + 4 * s];
+    // order: GEMM_PARAMS in wasm/gemm_module.ts
+    return [m, n, K, a, ars, acs, b, brs, bcs, c, ldcH, alpha, beta, scratch, scratch + apBytes, scratch + apBytes + bpBytes, mc, kc, nc];
+  });
+  pool.run('gemm', args, {
+    beforeLocal: () => copySliceIn(ranges[0]),
+    afterLocal: () => copySliceOut(ranges[0]),
+  });
+  for (let t = 1; t < ranges.length; t++) copySliceOut(ranges[t]);
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Public entry.
+
+/**
+ * C = alpha * op(A) * op(B) + beta * C (row-major; op(X) = X^T when transX). A is M x K after
+ * op, B is K x N after op, C is M x N. `lda`, `ldb`, `ldc` are the row strides of the arrays as
+ * stored; offsets are element offsets of the first element.
+ * Float32 operands with enough work run on the wasm SIMD kernel, multi-threaded; float64 (or
+ * mixed) operands, small products and 'reference' kernel mode run on `gemmReference`.
+ */
+export function gemm(
+  transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+  A: FloatArray, aOffset: number, lda: number,
+  B: FloatArray, bOffset: number, ldb: number,
+  beta: number, C: FloatArray, cOffset: number, ldc: number,
+): void {
+  checkArgs(transA, transB, M, N, K, A, aOffset, lda, B, bOffset, ldb, C, cOffset, ldc);
+  gemmDispatch(transA, transB, M, N, K, alpha, A, aOffset, lda, B, bOffset, ldb, beta, C, cOffset, ldc);
+}
+
+function gemmDispatch(
+  transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+  A: FloatArray, aOff: number, lda: number, B: FloatArray, bOff: number, ldb: number,
+  beta: number, C: FloatArray, cOff: number, ldc: number,
+): void {
+  if (M === 0 || N === 0) return;
+  if (K === 0 || alpha === 0) return scaleC(M, N, beta, C, cOff, ldc);
+  if (
+    getKernelMode() === 'fast' &&
+    A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array &&
+    M * N * K >= tuning.fastMinMNK
+  ) {
+    const eng = getEngine();
+    if (eng !== null) {
+      if (gemmFast(eng, transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc)) return;
+      // Too big for the wasm memory: halve M or N (each C element is still summed the same way).
+      if (M > 1 || N > 1) {
+        if (M >= N) {
+          const h = Math.ceil(M / 2);
+          const aStep = transA ? h : h * lda;
+          gemmDispatch(transA, transB, h, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+          gemmDispatch(transA, transB, M - h, N, K, alpha, A, aOff + aStep, lda, B, bOff, ldb, beta, C, cOff + h * ldc, ldc);
+        } else {
+          const h = Math.ceil(N / 2);
+          const bStep = transB ? h * ldb : h;
+          gemmDispatch(transA, transB, M, h, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+          gemmDispatch(transA, transB, M, N - h, K, alpha, A, aOff, lda, B, bOff + bStep, ldb, beta, C, cOff + h, ldc);
+        }
+        return;
+      }
+    }
+  }
+  referenceUnchecked(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+}
