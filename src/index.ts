@@ -11,3 +11,5 @@ export { saveSafetensors, loadSafetensors, saveStateDict, loadStateDictFile } fr
 export { gemm, gemmReference } from './kernels/gemm.js';
 export { setKernelMode, getKernelMode, type KernelMode } from './kernels/mode.js';
 export { setNumThreads, getNumThreads } from './kernels/threads/pool.js';
+export * as inspect from './inspect/index.js';
+export { inspectGradients } from './inspect/index.js';

@@ -71,8 +71,9 @@ export function reportAnomaly(
 ): never {
   const where = modulePath ? ` in module ${modulePath}` : '';
   const kind = Number.isNaN(data[index]) ? 'NaN' : 'Inf';
+  const verb = what.startsWith('input') ? 'received' : 'produced';
   throw new AnomalyError(
-    `anomaly: ${op}${where} produced ${kind} in its ${phase} ${what} at flat index ${index}` +
+    `anomaly: ${op}${where} ${verb} ${kind} in its ${phase} ${what} at flat index ${index}` +
       ` (input shapes ${shapes.map(fmt).join(', ')})`,
     op,
     modulePath,

@@ -94,9 +94,19 @@ function edgeTo(t: Tensor): Edge {
 
 function checkForward(name: string, args: unknown[], out: Tensor): void {
   const inputs = args.filter((a): a is Tensor => a instanceof Tensor);
-  // Only blame this op if its inputs were finite: the first op to produce a NaN is the culprit.
-  if (inputs.some((t) => firstNonFinite(t.data) >= 0)) return;
+  const shapes = inputs.map((t) => t.shape);
+  // A non-finite value produced by an earlier op was reported there; one sitting in a leaf
+  // (a parameter or an input batch) is reported at the first op that reads it.
+  for (const [i, a] of args.entries()) {
+    if (!(a instanceof Tensor)) continue;
+    const bad = firstNonFinite(a.data);
+    if (bad < 0) continue;
+    if (a.gradFn === null) {
+      const what = `input (argument ${i}${a.name ? `, ${a.name}` : ''}, a leaf tensor)`;
+      reportAnomaly('forward', name, currentModulePath(), what, a.data, bad, shapes);
+    }
+    return;
+  }
   const bad = firstNonFinite(out.data);
-  if (bad >= 0) reportAnomaly('forward', name, currentModulePath(), 'output', out.data, bad, inputs.map((t) => t.shape));
+  if (bad >= 0) reportAnomaly('forward', name, currentModulePath(), 'output', out.data, bad, shapes);
 }
-

@@ -4,6 +4,7 @@ import { UsageError } from './args.js';
 import { trainCommand, TRAIN_HELP } from './train.js';
 import { evaluateCommand, EVALUATE_HELP } from './evaluate.js';
 import { summaryCommand, SUMMARY_HELP } from './summary.js';
+import { gradflowCommand, GRADFLOW_HELP } from './gradflow.js';
 
 const HELP = `Usage: skipgrad <command> [options]
 
@@ -21,12 +22,8 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   train: { run: trainCommand, help: TRAIN_HELP },
   evaluate: { run: evaluateCommand, help: EVALUATE_HELP },
   summary: { run: summaryCommand, help: SUMMARY_HELP },
+  gradflow: { run: gradflowCommand, help: GRADFLOW_HELP },
 };
-
-/** Registers a command (used for commands that live in their own module). */
-export function registerCommand(name: string, run: Command, help: string): void {
-  COMMANDS[name] = { run, help };
-}
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -1,6 +1,6 @@
 // skipgrad.nn: modules, layers and initializers, PyTorch's torch.nn with camelCase names.
 
-export { Module, type ForwardHook, type ForwardPreHook, type LoadStateDictResult } from './module.js';
+export { Module, type ForwardHook, type ForwardPreHook, type FullBackwardHook, type LoadStateDictResult } from './module.js';
 export { Parameter } from './parameter.js';
 export { Sequential } from './container.js';
 export { Conv2d, type Conv2dLayerOptions } from './layers/conv.js';

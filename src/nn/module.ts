@@ -6,6 +6,8 @@
 import { castArray } from '../kernels/dtype.js';
 import { fmt, shapeEq } from '../kernels/shape.js';
 import { popModulePath, pushModulePath } from '../autograd/anomaly.js';
+import { defineOp } from '../autograd/function.js';
+import { isGradEnabled } from '../autograd/grad_mode.js';
 import { Tensor, type RemovableHandle } from '../autograd/tensor.js';
 import { Parameter } from './parameter.js';
 
@@ -13,6 +15,16 @@ import { Parameter } from './parameter.js';
 export type ForwardPreHook = (module: Module, args: unknown[]) => unknown;
 /** Returns undefined to keep the output, or a value that replaces it. */
 export type ForwardHook = (module: Module, args: unknown[], output: unknown) => unknown;
+/**
+ * Called during backward once the gradients w.r.t. a call's inputs are known. gradInput has one
+ * entry per forward argument (null for non-tensors and inputs that get no gradient), gradOutput one
+ * per output tensor (one entry for a Tensor output). Returning an array replaces gradInput.
+ */
+export type FullBackwardHook = (
+  module: Module,
+  gradInput: (Tensor | null)[],
+  gradOutput: (Tensor | null)[],
+) => (Tensor | null)[] | void | undefined;
 
 export interface LoadStateDictResult {
   missingKeys: string[];
@@ -54,13 +66,16 @@ export abstract class Module {
   #buffers = new Map<string, { persistent: boolean }>();
   #preHooks = new Map<number, ForwardPreHook>();
   #hooks = new Map<number, ForwardHook>();
+  #backwardHooks = new Map<number, FullBackwardHook>();
   #nextHook = 0;
 
   abstract forward(...args: any[]): any;
 
   /**
    * Runs the module (PyTorch's `module(x)`): forward pre-hooks, forward, forward hooks, with the
-   * module's dotted path (e.g. `3.0.bn2`) pushed for anomaly reports.
+   * module's dotted path (e.g. `3.0.bn2`) pushed for anomaly reports. With full backward hooks
+   * (and grad recording on), the inputs are wrapped after the pre-hooks and the output after the
+   * forward hooks, as PyTorch does, so forward hooks see forward's own output.
    */
   call(...args: Parameters<this['forward']>): ReturnType<this['forward']> {
     const parent = callStack[callStack.length - 1];
@@ -73,12 +88,15 @@ export abstract class Module {
         const r = hook(this, input);
         if (r !== undefined) input = Array.isArray(r) ? r : [r];
       }
-      // Full backward hooks (a later issue) belong here: wrap `input` before forward, `output` after.
+      const backward =
+        this.#backwardHooks.size && isGradEnabled() ? new BackwardHookCall(this, path, [...this.#backwardHooks.values()], input) : null;
+      if (backward) input = backward.wrapInputs();
       let output: unknown = this.forward(...input);
       for (const hook of [...this.#hooks.values()]) {
         const r = hook(this, input, output);
         if (r !== undefined) output = r;
       }
+      if (backward) output = backward.wrapOutputs(output);
       return output as ReturnType<this['forward']>;
     } finally {
       popModulePath();
@@ -92,6 +110,16 @@ export abstract class Module {
 
   registerForwardHook(hook: ForwardHook): RemovableHandle {
     return this.#addHook(this.#hooks, hook);
+  }
+
+  /**
+   * PyTorch's register_full_backward_hook: `hook(module, gradInput, gradOutput)` runs during
+   * backward once the gradients w.r.t. the module's inputs are computed; returning an array
+   * replaces gradInput. The hooks registered when the module is called are the ones that run.
+   * Without such hooks a call adds nothing to the graph.
+   */
+  registerFullBackwardHook(hook: FullBackwardHook): RemovableHandle {
+    return this.#addHook(this.#backwardHooks, hook);
   }
 
   #addHook<H>(map: Map<number, H>, hook: H): RemovableHandle {
@@ -307,6 +335,115 @@ export abstract class Module {
     return `${this.className}(${body})`;
   }
 }
+
+// ---- full backward hooks
+//
+// One call with hooks builds (arrows in the forward direction):
+//     x_i ──▶ join ──▶ in_i ──▶ forward … ──▶ out_j ──▶ rest of the graph
+//              └──────────────────────────────▲
+// in_i carries x_i's values and out_j the output's; both record the gradient passing through
+// them. Every tap also takes join's dummy output, so the engine (which runs a node only after all
+// its consumers) runs join after every tap the loss reaches: by then gradOutput and gradInput are
+// complete, and join calls the hooks and sends gradInput, possibly replaced, on to the real x_i.
+// The taps hand join a zero scalar; join takes a fresh grad-requiring anchor so it is recorded
+// even when no input needs a gradient (the hooks then see gradInput all null, as in PyTorch).
+
+const ZERO = () => new Tensor(new Float32Array(1), []);
+
+class BackwardHookCall {
+  readonly gradInput: (Tensor | null)[];
+  gradOutput: (Tensor | null)[] = [];
+  #joined: Tensor | null = null;
+
+  constructor(
+    readonly module: Module,
+    readonly path: string,
+    readonly hooks: FullBackwardHook[],
+    readonly args: unknown[],
+  ) {
+    this.gradInput = args.map(() => null);
+  }
+
+  wrapInputs(): unknown[] {
+    this.#joined = joinOp(this, new Tensor(new Float32Array(1), [], true), ...this.args);
+    return this.args.map((a, i) => (a instanceof Tensor && a.requiresGrad ? inTapOp(this, i, this.#joined!, a.detach()) : a));
+  }
+
+  /** Wraps a Tensor output, or each grad-requiring Tensor of an array output. */
+  wrapOutputs(output: unknown): unknown {
+    const outs = Array.isArray(output) ? output : [output];
+    this.gradOutput = outs.map(() => null);
+    const wrapped = outs.map((o, j) => (o instanceof Tensor && o.requiresGrad ? outTapOp(this, j, this.#joined!, o) : o));
+    return Array.isArray(output) ? wrapped : wrapped[0];
+  }
+
+  /** Runs the hooks on what the taps recorded, then clears it for a later backward (retainGraph). */
+  fire(): (Tensor | null)[] {
+    let gradInput = this.gradInput.slice();
+    const gradOutput = this.gradOutput.slice();
+    this.gradInput.fill(null);
+    this.gradOutput.fill(null);
+    for (const hook of this.hooks) {
+      const r = hook(this.module, gradInput, gradOutput);
+      if (r !== undefined) gradInput = this.#checkReplacement(r);
+    }
+    return gradInput;
+  }
+
+  #checkReplacement(r: unknown): (Tensor | null)[] {
+    const where = `full backward hook of ${this.module.className}${this.path ? ` '${this.path}'` : ''}`;
+    if (!Array.isArray(r) || r.length !== this.args.length) {
+      const got = Array.isArray(r) ? `${r.length} entries` : typeof r;
+      throw new Error(`${where}: must return undefined or an array of ${this.args.length} gradients (one per input), got ${got}`);
+    }
+    return r.map((g, i) => {
+      if (g === null || g === undefined) return null;
+      const a = this.args[i];
+      const expected = a instanceof Tensor ? a.shape : null;
+      if (!(g instanceof Tensor) || expected === null || !shapeEq(g.shape, expected)) {
+        const got = g instanceof Tensor ? `shape ${fmt(g.shape)}` : typeof g;
+        const want = expected ? `null or a tensor of shape ${fmt(expected)}` : 'null (that input is not a tensor)';
+        throw new Error(`${where}: gradInput[${i}] must be ${want}, got ${got}`);
+      }
+      return g;
+    });
+  }
+}
+
+const joinOp = defineOp<[BackwardHookCall, Tensor, ...unknown[]], { call: BackwardHookCall }>({
+  name: 'backwardHookJoin',
+  forward(ctx, call) {
+    ctx.state.call = call;
+    return ZERO();
+  },
+  backward(ctx) {
+    return [null, null, ...ctx.state.call.fire()];
+  },
+});
+
+const inTapOp = defineOp<[BackwardHookCall, number, Tensor, Tensor], { call: BackwardHookCall; i: number }>({
+  name: 'backwardHookInput',
+  forward(ctx, call, i, _joined, x) {
+    ctx.state = { call, i };
+    return new Tensor(x.data, x.shape);
+  },
+  backward(ctx, g) {
+    ctx.state.call.gradInput[ctx.state.i] = g;
+    return [null, null, ZERO(), null];
+  },
+});
+
+const outTapOp = defineOp<[BackwardHookCall, number, Tensor, Tensor], { call: BackwardHookCall; j: number }>({
+  name: 'backwardHookOutput',
+  forward(ctx, call, j, _joined, y) {
+    ctx.state = { call, j };
+    return new Tensor(y.data, y.shape);
+  },
+  backward(ctx, g) {
+    ctx.state.call.gradOutput[ctx.state.j] = g;
+    return [null, null, ZERO(), g];
+  },
+});
 
 function checkName(op: string, name: string): void {
   if (typeof name !== 'string' || name === '' || name.includes('.')) {

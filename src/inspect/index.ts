@@ -1,0 +1,10 @@
+// skipgrad.inspect: gradient-flow reports through residual blocks and their shortcuts.
+
+export {
+  inspectGradients, l2norm, type BlockGradients, type GradientReport, type InspectOptions, type ParameterGradients,
+} from './gradients.js';
+export {
+  runGradflow, gradflowTable, gradflowSvg, gradflowRows, gradflowParamRows, writeGradflowFiles, GRADFLOW_CSV_COLUMNS,
+  GRADFLOW_PARAMS_CSV_COLUMNS,
+  type GradflowOptions, type GradflowResult, type GradflowRun,
+} from './gradflow.js';
