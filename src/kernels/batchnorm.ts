@@ -1,11 +1,58 @@
 // Batch-norm loops on typed arrays. The input is viewed as [N, C, S] (S = product of the spatial
 // dims, 1 for [N, C]); every statistic is per channel over N*S values, accumulated in float64.
-// These are the reference for a later SIMD path, so they stay plain and allocation-light.
+//
+// Each kernel has a plain TypeScript `...Reference` (the oracle, kept simple) and a dispatcher
+// under the plain name: float32 data in 'fast' kernel mode goes to the WebAssembly SIMD version
+// (fast/batchnorm.ts: the same formulas in float64, sums in another order), anything else to
+// the reference.
 
 import type { FloatArray, TypedArray } from './dtype.js';
+import { fastEligible, fastEngine, type FastEngine } from './fast/engine.js';
+import { backwardInputWasm, backwardReduceWasm, channelStatsWasm, normalizeWasm } from './fast/batchnorm.js';
+import { getKernelMode } from './mode.js';
+
+/** The wasm engine if these arrays should take the fast path, else null. */
+function fastFor(n: number, ...arrays: (TypedArray | null)[]): FastEngine | null {
+  if (getKernelMode() !== 'fast' || n === 0 || !fastEligible(n)) return null;
+  if (!arrays.every((a) => a === null || a instanceof Float32Array)) return null;
+  return fastEngine();
+}
+
+export function channelStats(x: TypedArray, N: number, C: number, S: number): { mean: Float64Array; variance: Float64Array } {
+  const eng = fastFor(x.length, x);
+  return eng ? channelStatsWasm(eng, x as Float32Array, N, C, S) : channelStatsReference(x, N, C, S);
+}
+
+export function normalize(
+  x: TypedArray, N: number, C: number, S: number,
+  mean: ArrayLike<number>, invstd: Float64Array,
+  weight: TypedArray | null, bias: TypedArray | null, out: FloatArray,
+): void {
+  const eng = fastFor(x.length, x, out);
+  if (eng) normalizeWasm(eng, x as Float32Array, N, C, S, mean, invstd, weight, bias, out as Float32Array);
+  else normalizeReference(x, N, C, S, mean, invstd, weight, bias, out);
+}
+
+export function backwardReduce(
+  g: TypedArray, x: TypedArray, N: number, C: number, S: number,
+  mean: ArrayLike<number>, invstd: Float64Array,
+): { sumG: Float64Array; sumGXhat: Float64Array } {
+  const eng = fastFor(x.length, g, x);
+  return eng ? backwardReduceWasm(eng, g as Float32Array, x as Float32Array, N, C, S, mean, invstd) : backwardReduceReference(g, x, N, C, S, mean, invstd);
+}
+
+export function backwardInput(
+  g: TypedArray, x: TypedArray, N: number, C: number, S: number,
+  mean: ArrayLike<number>, invstd: Float64Array, weight: TypedArray | null,
+  sumG: Float64Array, sumGXhat: Float64Array, batchStats: boolean, out: FloatArray,
+): void {
+  const eng = fastFor(x.length, g, x, out);
+  if (eng) backwardInputWasm(eng, g as Float32Array, x as Float32Array, N, C, S, mean, invstd, weight, sumG, sumGXhat, batchStats, out);
+  else backwardInputReference(g, x, N, C, S, mean, invstd, weight, sumG, sumGXhat, batchStats, out);
+}
 
 /** Per-channel mean and biased variance (two passes: the mean first, then squared deviations). */
-export function channelStats(x: TypedArray, N: number, C: number, S: number): { mean: Float64Array; variance: Float64Array } {
+export function channelStatsReference(x: TypedArray, N: number, C: number, S: number): { mean: Float64Array; variance: Float64Array } {
   const mean = new Float64Array(C);
   const variance = new Float64Array(C);
   const count = N * S;
@@ -38,7 +85,7 @@ export function invStd(variance: ArrayLike<number>, eps: number): Float64Array {
 }
 
 /** out = (x - mean) * invstd * weight + bias, per channel; weight/bias null mean 1/0. */
-export function normalize(
+export function normalizeReference(
   x: TypedArray, N: number, C: number, S: number,
   mean: ArrayLike<number>, invstd: Float64Array,
   weight: TypedArray | null, bias: TypedArray | null, out: FloatArray,
@@ -55,7 +102,7 @@ export function normalize(
 }
 
 /** Per-channel sum(g) and sum(g * xhat), xhat = (x - mean) * invstd: the backward reductions. */
-export function backwardReduce(
+export function backwardReduceReference(
   g: TypedArray, x: TypedArray, N: number, C: number, S: number,
   mean: ArrayLike<number>, invstd: Float64Array,
 ): { sumG: Float64Array; sumGXhat: Float64Array } {
@@ -84,7 +131,7 @@ export function backwardReduce(
  *   dx = w * invstd / n * (n * g - sum(g) - xhat * sum(g * xhat));
  * with fixed (running) statistics the op is affine and dx = g * w * invstd.
  */
-export function backwardInput(
+export function backwardInputReference(
   g: TypedArray, x: TypedArray, N: number, C: number, S: number,
   mean: ArrayLike<number>, invstd: Float64Array, weight: TypedArray | null,
   sumG: Float64Array, sumGXhat: Float64Array, batchStats: boolean, out: FloatArray,

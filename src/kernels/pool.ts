@@ -1,7 +1,14 @@
 // 2-D max, average and adaptive-average pooling (NCHW, as PyTorch) on typed arrays. Every
 // (image, channel) plane is pooled independently; these loops are the reference for faster paths.
+// Max pooling forward dispatches: in 'fast' kernel mode, float32 windows without dilation take
+// the WebAssembly SIMD kernel (fast/pool.ts; identical values and indices), everything else
+// the `...Reference` loop here. Adaptive average pooling likewise takes fast/adaptive_pool.ts.
 
 import type { FloatArray } from './dtype.js';
+import { adaptiveAvgPool2dBackwardBins, adaptiveAvgPool2dForwardBins } from './fast/adaptive_pool.js';
+import { fastEligible, fastEngine } from './fast/engine.js';
+import { maxPool2dForwardWasm } from './fast/pool.js';
+import { getKernelMode } from './mode.js';
 import { fmt } from './shape.js';
 
 export interface Pool2dParams {
@@ -76,6 +83,22 @@ export function pool2dParams(xShape: readonly number[], o: Pool2dOptions, op: st
  * returns, per output, the flat index (iy * w + ix) of its maximum within its plane.
  */
 export function maxPool2dForward(x: FloatArray, p: Pool2dParams, out: FloatArray): Int32Array {
+  const eng = fastMaxPool(x, p, out) ? fastEngine() : null;
+  if (!eng) return maxPool2dForwardReference(x, p, out);
+  const indices = new Int32Array(p.n * p.c * p.outH * p.outW);
+  maxPool2dForwardWasm(eng, x as Float32Array, p, out as Float32Array, indices);
+  return indices;
+}
+
+/** Whether the SIMD kernel applies: it assumes no dilation and no window made only of padding. */
+function fastMaxPool(x: FloatArray, p: Pool2dParams, out: FloatArray): boolean {
+  if (getKernelMode() !== 'fast' || !fastEligible(x.length) || p.dilH !== 1 || p.dilW !== 1) return false;
+  if (!(x instanceof Float32Array && out instanceof Float32Array)) return false;
+  const inside = (o: number, s: number, pad: number, k: number, size: number) => (o - 1) * s - pad < size && k - pad > 0;
+  return inside(p.outH, p.strideH, p.padH, p.kh, p.h) && inside(p.outW, p.strideW, p.padW, p.kw, p.w);
+}
+
+export function maxPool2dForwardReference(x: FloatArray, p: Pool2dParams, out: FloatArray): Int32Array {
   const { n, c, h, w, kh, kw, strideH, strideW, padH, padW, dilH, dilW, outH, outW } = p;
   const indices = new Int32Array(n * c * outH * outW);
   let o = 0;
@@ -203,6 +226,17 @@ export function adaptiveBin(i: number, size: number, out: number): [number, numb
 
 /** Mean of each adaptive bin. `out` [n, c, outH, outW] is fully overwritten. */
 export function adaptiveAvgPool2dForward(x: FloatArray, p: AdaptivePool2dParams, out: FloatArray): void {
+  if (getKernelMode() === 'fast') adaptiveAvgPool2dForwardBins(x, p, out);
+  else adaptiveAvgPool2dForwardReference(x, p, out);
+}
+
+/** Spreads each output gradient evenly over its bin (bins may overlap). `gradX` is overwritten. */
+export function adaptiveAvgPool2dBackward(gradOut: FloatArray, p: AdaptivePool2dParams, gradX: FloatArray): void {
+  if (getKernelMode() === 'fast') adaptiveAvgPool2dBackwardBins(gradOut, p, gradX);
+  else adaptiveAvgPool2dBackwardReference(gradOut, p, gradX);
+}
+
+export function adaptiveAvgPool2dForwardReference(x: FloatArray, p: AdaptivePool2dParams, out: FloatArray): void {
   const { n, c, h, w, outH, outW } = p;
   let o = 0;
   for (let plane = 0; plane < n * c; plane++) {
@@ -219,8 +253,7 @@ export function adaptiveAvgPool2dForward(x: FloatArray, p: AdaptivePool2dParams,
   }
 }
 
-/** Spreads each output gradient evenly over its bin (bins may overlap). `gradX` is overwritten. */
-export function adaptiveAvgPool2dBackward(gradOut: FloatArray, p: AdaptivePool2dParams, gradX: FloatArray): void {
+export function adaptiveAvgPool2dBackwardReference(gradOut: FloatArray, p: AdaptivePool2dParams, gradX: FloatArray): void {
   const { n, c, h, w, outH, outW } = p;
   gradX.fill(0);
   let o = 0;

@@ -1,22 +1,30 @@
 // Broadcasting arithmetic: add, sub, mul, div, neg, pow, where. Gradients are returned in the
 // broadcast output shape; the engine reduces them to each operand's shape in one place.
 
-import { allocate } from '../../kernels/dtype.js';
-import { mapTernary } from '../../kernels/elementwise.js';
+import { allocate, promote, type DType } from '../../kernels/dtype.js';
+import { arith, mapTernary, type ArithOp } from '../../kernels/elementwise.js';
 import { broadcastShapes, sizeOf } from '../../kernels/shape.js';
 import { defineOp } from '../function.js';
 import { Tensor } from '../tensor.js';
 import { asTensor, binaryRaw, floatDType, unaryRaw, type TensorLike } from './helpers.js';
 
+/** binaryRaw for the four arithmetic ops, through their dispatching kernel (SIMD for float32). */
+function arithRaw(op: ArithOp, a: Tensor, b: Tensor, dtype?: DType): Tensor {
+  const shape = broadcastShapes(op, a.shape, b.shape);
+  const out = allocate(dtype ?? promote(a.dtype, b.dtype), sizeOf(shape));
+  arith(op, a.data, a.shape, b.data, b.shape, out, shape);
+  return new Tensor(out, shape);
+}
+
 const addOp = defineOp({
   name: 'add',
-  forward: (_ctx, a: Tensor, b: Tensor) => binaryRaw('add', a, b, (x, y) => x + y),
+  forward: (_ctx, a: Tensor, b: Tensor) => arithRaw('add', a, b),
   backward: (ctx, g) => [ctx.needsInputGrad[0] ? g : null, ctx.needsInputGrad[1] ? g : null],
 });
 
 const subOp = defineOp({
   name: 'sub',
-  forward: (_ctx, a: Tensor, b: Tensor) => binaryRaw('sub', a, b, (x, y) => x - y),
+  forward: (_ctx, a: Tensor, b: Tensor) => arithRaw('sub', a, b),
   backward: (ctx, g) => [ctx.needsInputGrad[0] ? g : null, ctx.needsInputGrad[1] ? neg(g) : null],
 });
 
@@ -24,7 +32,7 @@ const mulOp = defineOp({
   name: 'mul',
   forward(ctx, a: Tensor, b: Tensor) {
     ctx.saveForBackward(a, b);
-    return binaryRaw('mul', a, b, (x, y) => x * y);
+    return arithRaw('mul', a, b);
   },
   backward(ctx, g) {
     const [a, b] = ctx.savedTensors;
@@ -38,7 +46,7 @@ const divOp = defineOp({
     ctx.saveForBackward(a, b);
     // True division: int32 / int32 gives float32, as in PyTorch.
     const dtype = a.dtype === 'int32' && b.dtype === 'int32' ? 'float32' : undefined;
-    return binaryRaw('div', a, b, (x, y) => x / y, dtype);
+    return arithRaw('div', a, b, dtype);
   },
   backward(ctx, g) {
     const [a, b] = ctx.savedTensors;
