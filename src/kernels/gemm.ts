@@ -7,7 +7,8 @@
 // everything in 'reference' kernel mode, goes to `gemmReference`, the plain TypeScript oracle.
 //
 // The fast path copies operands into the shared wasm memory (packing is a copy anyway) and
-// copies C back out. The work split is a function of (M, N, K, thread count) only and every
+// copies C back out; `gemmHeap` lets callers that can build their operands in that memory
+// themselves (conv_fast.ts writes its im2col columns there) run the same kernel without copies. The work split is a function of (M, N, K, thread count) only and every
 // C element is summed in the same order whatever the split, so results are bit-identical from
 // run to run (and, in fact, across thread counts on one machine).
 
@@ -200,6 +201,9 @@ function createMemory(wasm: WasmApi): WasmMemory {
   throw last;
 }
 
+/** The memory import's maximum (the wasm32 limit); the provided memory's may be smaller. */
+const MAXIMUM_PAGES = 65536;
+
 function createEngine(): Engine | null {
   const wasm = wasmApi;
   if (wasm === undefined || typeof SharedArrayBuffer !== 'function') return null;
@@ -207,7 +211,7 @@ function createEngine(): Engine | null {
   // calls several times slower, and these kernels are hot from the start.
   v8.setFlagsFromString('--no-liftoff');
   const memory = createMemory(wasm);
-  const maximumPages = 65536; // the import's maximum; the provided memory's may be smaller
+  const maximumPages = MAXIMUM_PAGES;
   let relaxed = process.env.SKIPGRAD_GEMM_RELAXED !== '0';
   let bytes: Uint8Array<ArrayBuffer> | null = null;
   if (relaxed) {
@@ -320,6 +324,44 @@ function kBlock(K: number): number {
   return Math.min(KC, Math.ceil(Math.ceil(K / blocks) / 4) * 4);
 }
 
+interface Job {
+  /** Per-thread argument lists for the wasm `gemm` (order: GEMM_PARAMS in wasm/gemm_module.ts). */
+  args: number[][];
+  splitM: boolean;
+  ranges: [number, number][];
+  /** Bytes of per-thread scratch (packed A, packed B, edge tile) the job uses from `scratchAt` on. */
+  scratchBytes: number;
+}
+
+/**
+ * Plans one wasm GEMM on operands at byte addresses of the memory: op(A)(i,k) at
+ * aAt + 4*(i*ars + k*acs) with ars/acs from lda and transA (likewise B), C row-major with ldc.
+ */
+function planJob(
+  transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+  aAt: number, lda: number, bAt: number, ldb: number, beta: number, cAt: number, ldc: number, scratchAt: number,
+): Job {
+  const { splitM, ranges } = planSplit(M, N, K);
+  const kc = kBlock(K);
+  const mc = MC;
+  const nc = Math.min(NC, splitM ? N : Math.max(...ranges.map(([s, e]) => e - s)));
+  const apBytes = align64(packedABytes(mc, kc));
+  const bpBytes = align64(packedBBytes(kc, nc));
+  const perThread = apBytes + bpBytes + align64(TILE_TMP_BYTES);
+  const ars = transA ? 1 : lda;
+  const acs = transA ? lda : 1;
+  const brs = transB ? 1 : ldb;
+  const bcs = transB ? ldb : 1;
+  const args = ranges.map(([s, e], t) => {
+    const scratch = scratchAt + t * perThread;
+    const [m, n, a, b, c] = splitM
+      ? [e - s, N, aAt + 4 * s * ars, bAt, cAt + 4 * s * ldc]
+      : [M, e - s, aAt, bAt + 4 * s * bcs, cAt + 4 * s];
+    return [m, n, K, a, ars, acs, b, brs, bcs, c, ldc, alpha, beta, scratch, scratch + apBytes, scratch + apBytes + bpBytes, mc, kc, nc];
+  });
+  return { args, splitM, ranges, scratchBytes: ranges.length * perThread };
+}
+
 /** Returns false if the job doesn't fit in the wasm memory (the caller splits it). */
 function gemmFast(
   eng: Engine, transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
@@ -335,11 +377,6 @@ function gemmFast(
   const ldbH = heapLd(bRows, bCols, ldb);
   const ldcH = N;
 
-  const { splitM, ranges } = planSplit(M, N, K);
-  const kc = kBlock(K);
-  const mc = MC;
-  const nc = Math.min(NC, splitM ? N : Math.max(...ranges.map(([s, e]) => e - s)));
-
   // Layout (bytes): [control][A][B][C][per thread: packed A, packed B, edge tile]
   let p = CONTROL_BYTES;
   const aAt = p;
@@ -348,11 +385,9 @@ function gemmFast(
   p += align64(((bRows - 1) * ldbH + bCols) * 4);
   const cAt = p;
   p += align64(M * N * 4);
-  const apBytes = align64(packedABytes(mc, kc));
-  const bpBytes = align64(packedBBytes(kc, nc));
-  const scratchAt = p;
-  const perThread = apBytes + bpBytes + align64(TILE_TMP_BYTES);
-  p += ranges.length * perThread;
+  const job = planJob(transA, transB, M, N, K, alpha, aAt, ldaH, bAt, ldbH, beta, cAt, ldcH, p);
+  const { splitM, ranges } = job;
+  p += job.scratchBytes;
   if (p > 2 ** 32) return false;
   try {
     pool.ensureBytes(p);
@@ -391,25 +426,108 @@ function gemmFast(
 
   copyAll(splitM ? 'B' : 'A');
   for (let t = ranges.length - 1; t >= 1; t--) copySliceIn(ranges[t]);
-
-  const ars = transA ? 1 : ldaH;
-  const acs = transA ? ldaH : 1;
-  const brs = transB ? 1 : ldbH;
-  const bcs = transB ? ldbH : 1;
-  const args = ranges.map(([s, e], t) => {
-    const scratch = scratchAt + t * perThread;
-    const [m, n, a, b, c] = splitM
-      ? [e - s, N, aAt + 4 * s * ars, bAt, cAt + 4 * s * ldcH]
-      : [M, e - s, aAt, bAt + 4 * s * bcs, cAt + 4 * s];
-    // order: GEMM_PARAMS in wasm/gemm_module.ts
-    return [m, n, K, a, ars, acs, b, brs, bcs, c, ldcH, alpha, beta, scratch, scratch + apBytes, scratch + apBytes + bpBytes, mc, kc, nc];
-  });
-  pool.run('gemm', args, {
+  pool.run('gemm', job.args, {
     beforeLocal: () => copySliceIn(ranges[0]),
     afterLocal: () => copySliceOut(ranges[0]),
   });
   for (let t = 1; t < ranges.length; t++) copySliceOut(ranges[t]);
   return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resident operands: callers that can build their operands in the wasm memory themselves
+// (convolution writes its im2col columns there) skip gemm's copies entirely.
+
+/**
+ * The fast GEMM's shared wasm memory, for callers that lay out operands in place. Addresses are
+ * byte offsets into the memory. Everything from `base` on belongs to the caller until its next
+ * call into `gemm` (which lays out its own operands from `base`): never hold resident data
+ * across one.
+ */
+export interface GemmHeap {
+  /** First byte the caller may use (below it: the worker pool's control area). */
+  readonly base: number;
+  /** The shared memory itself, for callers that instantiate their own wasm helpers on it (main thread only). */
+  readonly memory: WasmMemory;
+  /** Maximum pages to declare on such a helper's memory import (as the GEMM module does). */
+  readonly maximumPages: number;
+  /** Make bytes [0, bytes) addressable. False if the memory cannot grow that far (nothing changes). */
+  reserve(bytes: number): boolean;
+  /** A Float32Array over the whole memory; fetch it again after `reserve` (growth replaces the buffer). */
+  f32(): Float32Array;
+  /** Scratch bytes `gemm` uses from its `scratchAt` for this shape at the current thread count. */
+  scratchBytes(M: number, N: number, K: number): number;
+  /**
+   * C = alpha * op(A) * op(B) + beta * C with A, B and C at byte offsets aAt, bAt, cAt (4-byte
+   * aligned) and row strides lda, ldb, ldc in elements; packing scratch from `scratchAt`
+   * (`scratchBytes(M, N, K)` bytes), which must not overlap the operands. Same kernel, split
+   * and summation order as `gemm`'s fast path, so the results are identical to it.
+   */
+  gemm(
+    transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+    aAt: number, lda: number, bAt: number, ldb: number, beta: number, cAt: number, ldc: number, scratchAt: number,
+  ): void;
+}
+
+function checkResident(name: string, at: number, rows: number, cols: number, ld: number, bytes: number): void {
+  if (!Number.isInteger(at) || at < CONTROL_BYTES || at % 4 !== 0) {
+    throw new RangeError(`gemmHeap.gemm: ${name} address ${at} is not a 4-byte aligned offset >= ${CONTROL_BYTES}`);
+  }
+  if (!Number.isInteger(ld) || ld < Math.max(1, cols)) throw new RangeError(`gemmHeap.gemm: ld${name.toLowerCase()}=${ld} < max(1, ${cols})`);
+  if (rows > 0 && cols > 0 && at + 4 * ((rows - 1) * ld + cols) > bytes) {
+    throw new RangeError(`gemmHeap.gemm: ${name} (${rows}x${cols}, ld ${ld}, at ${at}) exceeds the wasm memory (${bytes} bytes)`);
+  }
+}
+
+function makeHeap(eng: Engine): GemmHeap {
+  const { pool } = eng;
+  return {
+    base: CONTROL_BYTES,
+    memory: pool.memory,
+    maximumPages: MAXIMUM_PAGES,
+    reserve(bytes) {
+      if (bytes > 2 ** 32) return false;
+      try {
+        pool.ensureBytes(bytes);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    f32: () => pool.f32,
+    scratchBytes: (M, N, K) =>
+      M === 0 || N === 0 || K === 0 ? 0 : planJob(false, false, M, N, K, 1, 0, K, 0, N, 0, 0, N, 0).scratchBytes,
+    gemm(transA, transB, M, N, K, alpha, aAt, lda, bAt, ldb, beta, cAt, ldc, scratchAt) {
+      for (const [n, v] of [['M', M], ['N', N], ['K', K]] as const) {
+        if (!Number.isInteger(v) || v < 0) throw new RangeError(`gemmHeap.gemm: ${n}=${v} is not a non-negative integer`);
+      }
+      const bytes = pool.byteLength;
+      checkResident('A', aAt, transA ? K : M, transA ? M : K, lda, bytes);
+      checkResident('B', bAt, transB ? N : K, transB ? K : N, ldb, bytes);
+      checkResident('C', cAt, M, N, ldc, bytes);
+      if (M === 0 || N === 0) return;
+      if (K === 0 || alpha === 0) return scaleC(M, N, beta, pool.f32, cAt / 4, ldc);
+      const job = planJob(transA, transB, M, N, K, alpha, aAt, lda, bAt, ldb, beta, cAt, ldc, scratchAt);
+      if (!Number.isInteger(scratchAt) || scratchAt < CONTROL_BYTES || scratchAt % 64 !== 0 || scratchAt + job.scratchBytes > bytes) {
+        throw new RangeError(`gemmHeap.gemm: scratch at ${scratchAt} (${job.scratchBytes} bytes, 64-byte aligned) exceeds the wasm memory (${bytes} bytes)`);
+      }
+      pool.run('gemm', job.args);
+    },
+  };
+}
+
+let heapView: GemmHeap | null = null;
+
+/**
+ * The fast GEMM's memory for resident-operand products, or null when the fast path is off
+ * ('reference' kernel mode) or unavailable here (no wasm SIMD / SharedArrayBuffer).
+ */
+export function gemmHeap(): GemmHeap | null {
+  if (getKernelMode() !== 'fast') return null;
+  const eng = getEngine();
+  if (eng === null) return null;
+  heapView ??= makeHeap(eng);
+  return heapView;
 }
 
 // ---------------------------------------------------------------------------------------------

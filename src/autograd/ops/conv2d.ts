@@ -1,7 +1,9 @@
-// conv2d as PyTorch's F.conv2d (NCHW cross-correlation), on the im2col + GEMM kernels.
+// conv2d as PyTorch's F.conv2d (NCHW cross-correlation), on the im2col + GEMM kernels
+// (kernels/conv_dispatch.ts picks the batched wasm path or the plain reference).
 
 import { allocate, castArray, isFloat, type FloatArray } from '../../kernels/dtype.js';
 import * as K from '../../kernels/conv.js';
+import * as D from '../../kernels/conv_dispatch.js';
 import { fmt } from '../../kernels/shape.js';
 import { defineOp } from '../function.js';
 import { Tensor } from '../tensor.js';
@@ -36,7 +38,7 @@ const conv2dOp = defineOp<[Tensor, Tensor, Tensor | null, K.Conv2dParams], { p: 
     const xd = asDType(x, dtype);
     const wd = asDType(weight, dtype);
     const out = allocate(dtype, p.n * p.cOut * p.outH * p.outW) as FloatArray;
-    K.conv2dForward(xd.data as FloatArray, wd.data as FloatArray, bias ? (asDType(bias, dtype).data as FloatArray) : null, p, out);
+    D.conv2dForward(xd.data as FloatArray, wd.data as FloatArray, bias ? (asDType(bias, dtype).data as FloatArray) : null, p, out);
     // x is needed only for the weight gradient, the weight only for the input gradient.
     ctx.saveForBackward(xd, wd);
     ctx.state.p = p;
@@ -47,25 +49,11 @@ const conv2dOp = defineOp<[Tensor, Tensor, Tensor | null, K.Conv2dParams], { p: 
     const [x, w] = ctx.savedTensors;
     const { p, dtype } = ctx.state;
     const gd = asDType(g, dtype).data as FloatArray;
-    let gx: Tensor | null = null;
-    let gw: Tensor | null = null;
-    let gb: Tensor | null = null;
-    if (ctx.needsInputGrad[0]) {
-      const d = allocate(dtype, x.size) as FloatArray;
-      K.conv2dBackwardInput(gd, w.data as FloatArray, p, d);
-      gx = new Tensor(d, x.shape);
-    }
-    if (ctx.needsInputGrad[1]) {
-      const d = allocate(dtype, w.size) as FloatArray;
-      K.conv2dBackwardWeight(x.data as FloatArray, gd, p, d);
-      gw = new Tensor(d, w.shape);
-    }
-    if (ctx.needsInputGrad[2]) {
-      const d = allocate(dtype, p.cOut) as FloatArray;
-      K.conv2dBackwardBias(gd, p, d);
-      gb = new Tensor(d, [p.cOut]);
-    }
-    return [gx, gw, gb, null];
+    const gx = ctx.needsInputGrad[0] ? (allocate(dtype, x.size) as FloatArray) : null;
+    const gw = ctx.needsInputGrad[1] ? (allocate(dtype, w.size) as FloatArray) : null;
+    const gb = ctx.needsInputGrad[2] ? (allocate(dtype, p.cOut) as FloatArray) : null;
+    D.conv2dBackward(gd, x.data as FloatArray, w.data as FloatArray, p, { gx, gw, gb });
+    return [gx && new Tensor(gx, x.shape), gw && new Tensor(gw, w.shape), gb && new Tensor(gb, [p.cOut]), null];
   },
 });
 
