@@ -37,7 +37,7 @@ Model
   --width N               channels of the first stage (default 64 = the seed's ResNet-18)
   --init default|xavier   PyTorch's default init, or D2L's Xavier re-initialization
 Optimization
-  --epochs N              (default 2)
+  --epochs N              (default 3)
   --batch-size N          (default 64)
   --optimizer sgd|adam|adamw   (default sgd)
   --lr X                  peak learning rate (default 0.05)
@@ -75,7 +75,7 @@ export interface TrainConfig extends ModelConfig {
 
 /** The default recipe of `npm run train` (see README: measured to reach the accuracy target in time). */
 export const DEFAULT_RECIPE: TrainConfig = {
-  width: 64, init: 'default', epochs: 2, batchSize: 64, optimizer: 'sgd', lr: 0.05, momentum: 0.9,
+  width: 64, init: 'default', epochs: 3, batchSize: 64, optimizer: 'sgd', lr: 0.05, momentum: 0.9,
   weightDecay: 5e-4, scheduler: 'onecycle', labelSmoothing: 0, augment: false, seed: 0,
 };
 
