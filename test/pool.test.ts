@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { adaptiveAvgPool2d, avgPool2d, maxPool2d, type AvgPool2dOptions, type MaxPool2dOptions } from '../src/autograd/ops/pool.js';
+import { adaptiveAvgPool2d, avgPool2d, maxPool2d, type AvgPool2dOptions, type MaxPool2dOptions } from '../src/autograd/index.js';
 import { poolOutputSize } from '../src/kernels/pool.js';
 import { gradcheck, manualSeed, randn, tensor, zeros, type Tensor } from '../src/index.js';
 import { decode, expectClose, loadFixture } from './helpers/fixtures.js';

@@ -1,7 +1,9 @@
 // nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d: option holders around the functional pools.
 
 import type { Pair } from '../../autograd/ops/conv2d.js';
-import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from '../../autograd/ops/pool.js';
+import { maxPool2d } from '../../autograd/ops/max_pool2d.js';
+import { avgPool2d } from '../../autograd/ops/avg_pool2d.js';
+import { adaptiveAvgPool2d } from '../../autograd/ops/adaptive_avg_pool2d.js';
 import type { Tensor } from '../../autograd/tensor.js';
 import { Module, pyValue } from '../module.js';
 
