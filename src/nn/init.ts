@@ -119,3 +119,16 @@ export function kaimingNormal(t: Tensor, options: KaimingOptions = {}): Tensor {
   if (t.size === 0) return t;
   return normal(t, 0, kaimingStd('kaimingNormal', t, options), options.generator);
 }
+
+/**
+ * PyTorch's default for Linear and Conv layers (their reset_parameters): weight kaiming-uniform
+ * with a = √5, i.e. U(±1/√fan_in), and bias U(±1/√fan_in).
+ */
+export function defaultLayerInit(weight: Tensor, bias: Tensor | null, generator: Generator = defaultGenerator): void {
+  kaimingUniform(weight, { a: Math.sqrt(5), generator });
+  if (bias) {
+    const { fanIn } = calculateFanInAndFanOut(weight);
+    const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+    uniform(bias, -bound, bound, generator);
+  }
+}

@@ -5,7 +5,7 @@ import { conv2d, pair, type Pair } from '../../autograd/ops/conv2d.js';
 import { Tensor } from '../../autograd/tensor.js';
 import { Module, pyValue } from '../module.js';
 import { Parameter } from '../parameter.js';
-import { calculateFanInAndFanOut, kaimingUniform, uniform } from '../init.js';
+import { defaultLayerInit } from '../init.js';
 
 export interface Conv2dLayerOptions {
   stride?: Pair;
@@ -56,12 +56,7 @@ export class Conv2d extends Module {
 
   /** PyTorch's default: weight kaiming-uniform with a = √5 (U(±1/√fan_in)), bias U(±1/√fan_in). */
   resetParameters(): void {
-    kaimingUniform(this.weight, { a: Math.sqrt(5) });
-    if (this.bias) {
-      const { fanIn } = calculateFanInAndFanOut(this.weight);
-      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-      uniform(this.bias, -bound, bound);
-    }
+    defaultLayerInit(this.weight, this.bias);
   }
 
   forward(x: Tensor): Tensor {

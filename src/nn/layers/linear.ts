@@ -5,7 +5,7 @@ import { linear } from '../../autograd/ops/linear.js';
 import { Tensor } from '../../autograd/tensor.js';
 import { Module } from '../module.js';
 import { Parameter } from '../parameter.js';
-import { calculateFanInAndFanOut, kaimingUniform, uniform } from '../init.js';
+import { defaultLayerInit } from '../init.js';
 
 export interface LinearOptions {
   /** Learn a bias (default true). */
@@ -34,12 +34,7 @@ export class Linear extends Module {
 
   /** PyTorch's default: weight kaiming-uniform with a = √5 (U(±1/√in)), bias U(±1/√in). */
   resetParameters(): void {
-    kaimingUniform(this.weight, { a: Math.sqrt(5) });
-    if (this.bias) {
-      const { fanIn } = calculateFanInAndFanOut(this.weight);
-      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-      uniform(this.bias, -bound, bound);
-    }
+    defaultLayerInit(this.weight, this.bias);
   }
 
   forward(x: Tensor): Tensor {
