@@ -2,7 +2,8 @@
 // algorithm over the graph reachable from the root), so arbitrarily deep graphs cannot overflow
 // the stack; a node runs only once every consumer has delivered its gradient.
 
-import { castArray } from '../kernels/dtype.js';
+import { allocate, castArray } from '../kernels/dtype.js';
+import { arith } from '../kernels/elementwise.js';
 import { fmt, shapeEq } from '../kernels/shape.js';
 import { sumAxes } from '../kernels/reduce.js';
 import { firstNonFinite, isAnomalyEnabled, reportAnomaly } from './anomaly.js';
@@ -150,10 +151,10 @@ function broadcastsTo(shape: readonly number[], target: readonly number[]): bool
   return shape.every((d, k) => d === 1 || d === target[lead + k]);
 }
 
+/** Sum of two contributions to one gradient (same shape and dtype), on the SIMD add kernel. */
 function addTensors(a: Tensor, b: Tensor): Tensor {
-  const out = a.data.slice();
-  const bd = b.data;
-  for (let i = 0; i < out.length; i++) out[i] += bd[i];
+  const out = allocate(a.dtype, a.size);
+  arith('add', a.data, a.shape, b.data, b.shape, out, a.shape);
   return new Tensor(out, a.shape);
 }
 
