@@ -36,6 +36,10 @@ describe('skipgrad CLI', () => {
     [['summary', '--width=-3'], "skipgrad summary: --width expects an integer >= 1, got '-3'"],
     [['summary', '--width', '-3'], "skipgrad summary: option '--width' argument is ambiguous (see 'skipgrad summary --help')"],
     [['fly'], "skipgrad: unknown command 'fly'"],
+    [['train', '--data', 'package.json'], 'skipgrad train: --data package.json: expected a directory of IDX files or a .csv file'],
+    [['train', '--resume', 'test/fixtures', '--out', 'elsewhere'], 'skipgrad train: --resume test/fixtures: no config.json there (not a run folder)'],
+    [['evaluate', '--checkpoint', 'test'], 'skipgrad evaluate: test holds neither model.safetensors nor checkpoint.safetensors'],
+    [['gradflow', '--steps', 'many'], "skipgrad gradflow: --steps expects a number, got 'many'"],
   ])('%j fails with one clear line', async (argv, message) => {
     const r = await run(...argv);
     expect(r.code).toBeGreaterThan(0);
@@ -71,5 +75,16 @@ describe('skipgrad CLI', () => {
     const e = await run('evaluate', '--checkpoint', out);
     expect(e.code).toBe(0);
     expect(e.out).toContain(`test acc ${testAcc.toFixed(3)}`);
+  });
+});
+
+describe('skipgrad train with CSV data', () => {
+  it('asks for --test-data when a CSV has no test sibling', async () => {
+    const { writeFashionCsv } = await import('../src/data/index.js');
+    const path = join(mkdtempSync(join(tmpdir(), 'skipgrad-csv-')), 'mydata.csv');
+    await writeFashionCsv(path, { pixels: new Uint8Array(2 * 784), labels: Uint8Array.from([1, 2]), rows: 28, cols: 28 });
+    const r = await run('train', '--data', path);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`skipgrad train: --data ${path} is a CSV file; pass the test split with --test-data FILE.csv`);
   });
 });

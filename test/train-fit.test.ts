@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { manualSeed, models, SGD, optim, loadSafetensors } from '../src/index.js';
+import { manualSeed, models, SGD, optim, loadSafetensors, saveSafetensors, tensor, crossEntropy } from '../src/index.js';
 import { DataLoader, FashionMNIST, Subset } from '../src/data/index.js';
 import { fit, evaluate } from '../src/train/fit.js';
-import { loadCheckpoint } from '../src/train/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint.js';
 
 const sink = { write: () => true };
 
@@ -108,5 +108,38 @@ describe('fit', () => {
   it('rejects a non-positive epoch count', async () => {
     const s = await setup();
     await expect(fit({ ...s, epochs: 0, progress: sink, log: sink })).rejects.toThrow('fit: epochs must be a positive integer, got 0');
+  });
+});
+
+describe('fit and checkpoint errors', () => {
+  it('stops with a clear error when the loss stops being finite', async () => {
+    const s = await setup();
+    const lossFn = (logits: Parameters<typeof crossEntropy>[0], y: Parameters<typeof crossEntropy>[1]) => crossEntropy(logits, y).mul(NaN);
+    await expect(fit({ ...s, epochs: 1, lossFn, progress: sink, log: sink })).rejects.toThrow(
+      'fit: the loss became NaN at epoch 1, batch 1; try a lower learning rate or --detect-anomaly',
+    );
+  });
+
+  it('refuses a safetensors file that is not a checkpoint, naming it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skipgrad-ckpt-'));
+    const path = join(dir, 'weights.safetensors');
+    await saveSafetensors(path, { w: tensor([1, 2]) });
+    await expect(loadCheckpoint(path)).rejects.toThrow(`${path}: not a skipgrad checkpoint (no 'skipgrad.checkpoint' metadata)`);
+  });
+
+  it('round-trips typed arrays, tensors and non-finite numbers in the training state', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skipgrad-ckpt-'));
+    const path = join(dir, 'c.safetensors');
+    const state = { buf: Float32Array.from([1.5, -2]), ids: Int32Array.from([3]), t: tensor([[1, 2]]), best: -Infinity, name: 'x', list: [1, null] };
+    await saveCheckpoint(path, { model: { '0.weight': tensor([0.25]) }, state });
+    const back = await loadCheckpoint(path);
+    const st = back.state as typeof state;
+    expect(Array.from(back.model['0.weight'].data)).toEqual([0.25]);
+    expect(st.buf).toBeInstanceOf(Float32Array);
+    expect(Array.from(st.buf)).toEqual([1.5, -2]);
+    expect(Array.from(st.ids)).toEqual([3]);
+    expect(st.t.shape).toEqual([1, 2]);
+    expect(st.best).toBe(-Infinity);
+    expect([st.name, st.list]).toEqual(['x', [1, null]]);
   });
 });
