@@ -64,6 +64,8 @@ export function lineChart(series: readonly Series[], options: ChartOptions = {})
   if (yMax === yMin) {
     yMax += 0.5;
     yMin -= 0.5;
+  } else if (options.yMax === undefined) {
+    yMax += (yMax - yMin) * 0.05; // headroom, so the highest point does not sit on the frame
   }
   const px = (x: number) => m.left + ((x - xMin) / (xMax - xMin)) * pw;
   const py = (y: number) => m.top + ph - ((ty(y) - yMin) / (yMax - yMin)) * ph;
