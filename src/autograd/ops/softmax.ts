@@ -7,30 +7,32 @@ import { defineOp } from '../function.js';
 import { Tensor } from '../tensor.js';
 import { floatDType } from './helpers.js';
 
-/** Views `shape` as [outer, len, inner] around `axis`. */
-function around(shape: readonly number[], axis: number): [number, number, number] {
-  return [sizeOf(shape.slice(0, axis)), shape[axis] ?? 1, sizeOf(shape.slice(axis + 1))]; // a 0-d tensor is one row of 1
+/**
+ * Calls visit(base, len, stride) for every line along `axis`: the line's elements sit at
+ * base + k * stride for k < len. A 0-d tensor is one line of 1.
+ */
+function forEachLine(shape: readonly number[], axis: number, visit: (base: number, len: number, stride: number) => void): void {
+  const outer = sizeOf(shape.slice(0, axis));
+  const len = shape[axis] ?? 1;
+  const inner = sizeOf(shape.slice(axis + 1));
+  for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) visit(o * len * inner + i, len, inner);
 }
 
 function softmaxRaw(x: Tensor, axis: number, log: boolean): Tensor {
-  const [outer, len, inner] = around(x.shape, axis);
   const out = allocate(floatDType(x), x.size);
   const xd = x.data;
-  for (let o = 0; o < outer; o++) {
-    for (let i = 0; i < inner; i++) {
-      const base = o * len * inner + i;
-      let m = -Infinity;
-      for (let k = 0; k < len; k++) m = Math.max(m, xd[base + k * inner]);
-      if (m === -Infinity) m = 0; // an all -Inf row: keep exp finite (gives NaN like PyTorch only via 0/0)
-      let s = 0;
-      for (let k = 0; k < len; k++) s += Math.exp(xd[base + k * inner] - m);
-      const logS = Math.log(s);
-      for (let k = 0; k < len; k++) {
-        const z = xd[base + k * inner] - m;
-        out[base + k * inner] = log ? z - logS : Math.exp(z - logS);
-      }
+  forEachLine(x.shape, axis, (base, len, st) => {
+    let m = -Infinity;
+    for (let k = 0; k < len; k++) m = Math.max(m, xd[base + k * st]);
+    if (m === -Infinity) m = 0; // an all -Inf row: keep exp finite (gives NaN like PyTorch only via 0/0)
+    let s = 0;
+    for (let k = 0; k < len; k++) s += Math.exp(xd[base + k * st] - m);
+    const logS = Math.log(s);
+    for (let k = 0; k < len; k++) {
+      const z = xd[base + k * st] - m;
+      out[base + k * st] = log ? z - logS : Math.exp(z - logS);
     }
-  }
+  });
   return new Tensor(out, x.shape);
 }
 
@@ -45,19 +47,12 @@ const softmaxOp = defineOp({
   backward(ctx, g) {
     // dx = y * (g - sum(g * y))
     const [y] = ctx.savedTensors;
-    const [outer, len, inner] = around(y.shape, ctx.state.axis);
     const gx = allocate(g.dtype, g.size);
-    for (let o = 0; o < outer; o++) {
-      for (let i = 0; i < inner; i++) {
-        const base = o * len * inner + i;
-        let dot = 0;
-        for (let k = 0; k < len; k++) dot += g.data[base + k * inner] * y.data[base + k * inner];
-        for (let k = 0; k < len; k++) {
-          const p = base + k * inner;
-          gx[p] = y.data[p] * (g.data[p] - dot);
-        }
-      }
-    }
+    forEachLine(y.shape, ctx.state.axis, (base, len, st) => {
+      let dot = 0;
+      for (let k = 0; k < len; k++) dot += g.data[base + k * st] * y.data[base + k * st];
+      for (let k = 0, p = base; k < len; k++, p += st) gx[p] = y.data[p] * (g.data[p] - dot);
+    });
     return [new Tensor(gx, g.shape), null];
   },
 });
@@ -73,19 +68,12 @@ const logSoftmaxOp = defineOp({
   backward(ctx, g) {
     // dx = g - exp(y) * sum(g)
     const [y] = ctx.savedTensors;
-    const [outer, len, inner] = around(y.shape, ctx.state.axis);
     const gx = allocate(g.dtype, g.size);
-    for (let o = 0; o < outer; o++) {
-      for (let i = 0; i < inner; i++) {
-        const base = o * len * inner + i;
-        let s = 0;
-        for (let k = 0; k < len; k++) s += g.data[base + k * inner];
-        for (let k = 0; k < len; k++) {
-          const p = base + k * inner;
-          gx[p] = g.data[p] - Math.exp(y.data[p]) * s;
-        }
-      }
-    }
+    forEachLine(y.shape, ctx.state.axis, (base, len, st) => {
+      let s = 0;
+      for (let k = 0; k < len; k++) s += g.data[base + k * st];
+      for (let k = 0, p = base; k < len; k++, p += st) gx[p] = g.data[p] - Math.exp(y.data[p]) * s;
+    });
     return [new Tensor(gx, g.shape), null];
   },
 });
