@@ -10,22 +10,8 @@ import { conv2dBackwardFast, conv2dForwardFast, pixelClasses, setConvChunkBudget
 import { gemm, gemmHeap, gemmInfo, setGemmTuning, type GemmTuning } from '../src/kernels/gemm.js';
 import { getKernelMode, setKernelMode } from '../src/kernels/mode.js';
 import { getNumThreads, setNumThreads } from '../src/kernels/threads/pool.js';
+import { abs, randomF32, rng } from './helpers/random.js';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-function randomF32(n: number, rand: () => number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rand() * 2 - 1;
-  return a;
-}
-
-const abs = (a: Float32Array): Float32Array => a.map(Math.abs);
 
 function oracle(run: () => void): void {
   const prev = getKernelMode();

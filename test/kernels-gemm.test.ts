@@ -5,22 +5,8 @@ import { getNumThreads, KernelPool, setNumThreads } from '../src/kernels/threads
 import { F32, I32, ModuleBuilder, sleb, uleb } from '../src/kernels/wasm/emitter.js';
 import { buildGemmModule } from '../src/kernels/wasm/gemm_module.js';
 import { requireWasm } from '../src/kernels/wasm/wasm_api.js';
+import { abs, randomF32, rng } from './helpers/random.js';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-function randomF32(n: number, rand: () => number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rand() * 2 - 1;
-  return a;
-}
-
-const abs = (x: Float32Array): Float32Array => x.map(Math.abs);
 
 interface Case {
   transA: boolean;
