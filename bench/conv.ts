@@ -28,6 +28,7 @@ import { conv2dBackwardFast, conv2dForwardFast } from '../src/kernels/conv_fast.
 import { gemmInfo } from '../src/kernels/gemm.js';
 import { setKernelMode } from '../src/kernels/mode.js';
 import { setNumThreads } from '../src/kernels/threads/pool.js';
+import { randomArray } from './random.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string): string | undefined => {
@@ -114,16 +115,6 @@ const layers: Layer[] = [
   { name: '1x1 s2 256->512 @2', count: 1, x: [B, 256, 2, 2], w: [512, 256, 1, 1], stride: 2, pad: 0, needGx: true },
   { name: '3x3 512->512 @1', count: 3, x: [B, 512, 1, 1], w: [512, 512, 3, 3], stride: 1, pad: 1, needGx: true },
 ];
-
-function randomArray(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) | 0;
-    a[i] = ((s >>> 8) / (1 << 24)) * 2 - 1;
-  }
-  return a;
-}
 
 /** Median and minimum ms over at least `reps` runs and `minMs` of running, after one warm-up. */
 function time(run: () => void, reps: number, minMs: number): { med: number; min: number } {

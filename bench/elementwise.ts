@@ -17,6 +17,7 @@ import { arith, reluBackward, reluForward } from '../src/kernels/elementwise.js'
 import { fastEngine, getFastTuning, setFastTuning } from '../src/kernels/fast/engine.js';
 import { getKernelMode, setKernelMode, type KernelMode } from '../src/kernels/mode.js';
 import { adaptiveAvgPool2dBackward, adaptiveAvgPool2dForward, maxPool2dBackward, maxPool2dForward, pool2dParams } from '../src/kernels/pool.js';
+import { randomArray } from './random.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -24,16 +25,6 @@ const quick = args.includes('--quick');
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const chunkArg = args.find((a) => a.startsWith('--chunk='));
 if (chunkArg) setFastTuning({ chunkElements: Number(chunkArg.slice('--chunk='.length)) });
-
-function randomArray(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) | 0;
-    a[i] = ((s >>> 8) / (1 << 24)) * 2 - 1;
-  }
-  return a;
-}
 
 /** Median milliseconds of `run` after warm-up (at least `minReps` runs and `minMs` of them). */
 function medianMs(run: () => void): number {
