@@ -20,7 +20,7 @@ import { fork } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
-  SGD, crossEntropy, gemm, getKernelMode, getNumThreads, manualSeed, models, noGrad, randint, randn, setKernelMode, setNumThreads,
+  SGD, crossEntropy, gemm, getKernelMode, getNumThreads, manualSeed, models, noGrad, randint, randn, reclaimMemory, setKernelMode, setNumThreads,
 } from '../src/index.js';
 
 export interface BenchConfig {
@@ -112,14 +112,14 @@ export function timingPlan(opts: Pick<BenchOptions, 'quick' | 'reference'>): Tim
 }
 
 /** Runs `step` per the plan and returns the timed steps' durations in ms. `now` is injectable for tests. */
-export function runTimed(step: () => void, plan: TimingPlan, now: () => number = () => performance.now()): number[] {
+export async function runTimed(step: () => void | Promise<void>, plan: TimingPlan, now: () => number = () => performance.now()): Promise<number[]> {
   const w0 = now();
-  for (let n = 0; n < plan.warmupSteps || (now() - w0 < plan.warmupMs && n < plan.maxSteps); n++) step();
+  for (let n = 0; n < plan.warmupSteps || (now() - w0 < plan.warmupMs && n < plan.maxSteps); n++) await step();
   const times: number[] = [];
   const t0 = now();
   while (times.length < plan.minSteps || (now() - t0 < plan.minMs && times.length < plan.maxSteps)) {
     const t = now();
-    step();
+    await step();
     times.push(now() - t);
   }
   return times;
@@ -175,7 +175,9 @@ export function formatTable(rows: readonly BenchResult[]): string {
 // ---------------------------------------------------------------------------------------------
 // Measuring (not exercised by the tests).
 
-function makeStep(config: BenchConfig): () => void {
+// Network steps end with reclaimMemory() (as fit's do), inside the timed region: recycling the
+// step's tensors is part of what a training step costs.
+function makeStep(config: BenchConfig): () => void | Promise<void> {
   manualSeed(0);
   if (config.kind === 'gemm') {
     const n = config.size;
@@ -189,21 +191,26 @@ function makeStep(config: BenchConfig): () => void {
   const y = randint(0, 10, [config.batch]);
   if (config.kind === 'infer') {
     net.eval();
-    return () => void noGrad(() => net.call(x));
+    return async () => {
+      noGrad(() => net.call(x));
+      await reclaimMemory();
+    };
   }
   net.train();
   const opt = new SGD(net.parameters(), { lr: 0.01, momentum: 0.9 });
-  return () => {
+  return async () => {
     opt.zeroGrad();
     const loss = crossEntropy(net.call(x), y);
     loss.backward();
     opt.step();
     if (!Number.isFinite(loss.item())) throw new Error(`bench: ${config.name} loss is ${loss.item()}`);
+    opt.zeroGrad(); // before reclaiming: this step's gradients are dead, their blocks serve the next step
+    await reclaimMemory();
   };
 }
 
-function runInProcess(config: BenchConfig, opts: BenchOptions): BenchResult {
-  const times = runTimed(makeStep(config), timingPlan(opts));
+async function runInProcess(config: BenchConfig, opts: BenchOptions): Promise<BenchResult> {
+  const times = await runTimed(makeStep(config), timingPlan(opts));
   const peakRssMb = process.resourceUsage().maxRSS / 1024; // maxRSS is in KiB
   const kernels = getKernelMode();
   // The reference kernels are single-threaded whatever setNumThreads says: report what ran.
@@ -236,14 +243,14 @@ async function main(argv: string[]): Promise<number> {
   if (opts.reference) setKernelMode('reference');
   const configs = selectConfigs(opts.only);
   if (opts.noFork && process.send) {
-    for (const c of configs) process.send(runInProcess(c, opts));
+    for (const c of configs) process.send(await runInProcess(c, opts));
     return 0;
   }
   if (!opts.json) console.log(tableHeader());
   let failed = 0;
   for (const c of configs) {
     try {
-      const r = opts.noFork ? runInProcess(c, opts) : await runInChild(c, argv);
+      const r = opts.noFork ? await runInProcess(c, opts) : await runInChild(c, argv);
       console.log(opts.json ? jsonLine(r) : tableRow(r));
     } catch (e) {
       failed++;

@@ -11,5 +11,6 @@ export { saveSafetensors, loadSafetensors, saveStateDict, loadStateDictFile } fr
 export { gemm, gemmReference } from './kernels/gemm.js';
 export { setKernelMode, getKernelMode, type KernelMode } from './kernels/mode.js';
 export { setNumThreads, getNumThreads } from './kernels/threads/pool.js';
+export { reclaimMemory, kernelMemoryStats } from './kernels/memory/arena.js';
 export * as inspect from './inspect/index.js';
 export { inspectGradients } from './inspect/index.js';

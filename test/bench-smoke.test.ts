@@ -55,27 +55,27 @@ describe('bench: configurations', () => {
 
 describe('bench: time box', () => {
   // A fake clock: every step takes `stepMs`; reading the clock is free.
-  function fakeRun(stepMs: number, plan: ReturnType<typeof timingPlan>): { steps: number; times: number[] } {
+  async function fakeRun(stepMs: number, plan: ReturnType<typeof timingPlan>): Promise<{ steps: number; times: number[] }> {
     let t = 0;
     let steps = 0;
-    const times = runTimed(() => { t += stepMs; steps++; }, plan, () => t);
+    const times = await runTimed(() => { t += stepMs; steps++; }, plan, () => t);
     return { steps, times };
   }
 
-  it('a slow step gets one warm-up step and one timed step', () => {
-    const r = fakeRun(40_000, timingPlan({ quick: false, reference: false }));
+  it('a slow step gets one warm-up step and one timed step', async () => {
+    const r = await fakeRun(40_000, timingPlan({ quick: false, reference: false }));
     expect(r).toEqual({ steps: 2, times: [40_000] });
   });
 
-  it('a fast step warms up for 2 s and is timed for 10 s', () => {
-    const r = fakeRun(100, timingPlan({ quick: false, reference: false }));
+  it('a fast step warms up for 2 s and is timed for 10 s', async () => {
+    const r = await fakeRun(100, timingPlan({ quick: false, reference: false }));
     expect(r.steps - r.times.length).toBe(20);
     expect(r.times).toEqual(new Array(100).fill(100)); // 100 steps reach both 10 s and the cap
   });
 
-  it('--quick: one warm-up and one timed step; --reference: one timed step, no warm-up', () => {
-    expect(fakeRun(5, timingPlan({ quick: true, reference: false }))).toEqual({ steps: 2, times: [5] });
-    expect(fakeRun(5, timingPlan({ quick: false, reference: true }))).toEqual({ steps: 1, times: [5] });
+  it('--quick: one warm-up and one timed step; --reference: one timed step, no warm-up', async () => {
+    expect(await fakeRun(5, timingPlan({ quick: true, reference: false }))).toEqual({ steps: 2, times: [5] });
+    expect(await fakeRun(5, timingPlan({ quick: false, reference: true }))).toEqual({ steps: 1, times: [5] });
   });
 });
 

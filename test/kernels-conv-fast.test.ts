@@ -257,9 +257,10 @@ describe('gemmHeap (the GEMM on operands resident in wasm memory)', () => {
       const C0 = randomF32(M * N, rand);
       const expected = C0.slice();
       gemm(tA, tB, M, N, K, 1.5, A, 0, tA ? M : K, B, 0, tB ? K : N, 0.5, expected, 0, N);
-      const [aAt, bAt, cAt] = [heap.base, heap.base + 4 * 4096, heap.base + 8 * 4096];
-      const scratchAt = heap.base + 12 * 4096;
-      expect(heap.reserve(scratchAt + heap.scratchBytes(M, N, K))).toBe(true);
+      const base = heap.scratch(12 * 4096 + heap.scratchBytes(M, N, K));
+      expect(base).toBeGreaterThan(0);
+      const [aAt, bAt, cAt] = [base, base + 4 * 4096, base + 8 * 4096];
+      const scratchAt = base + 12 * 4096;
       const f = heap.f32();
       f.set(A, aAt / 4);
       f.set(B, bAt / 4);
@@ -272,9 +273,10 @@ describe('gemmHeap (the GEMM on operands resident in wasm memory)', () => {
   it('refuses operands outside the memory or in the control area, naming them', () => {
     const heap = gemmHeap()!;
     const far = heap.f32().length * 4;
-    expect(() => heap.gemm(false, false, 4, 4, 4, 1, far, 4, heap.base, 4, 0, heap.base, 4, heap.base)).toThrow(/A \(4x4, ld 4, at \d+\) exceeds the wasm memory/);
-    expect(() => heap.gemm(false, false, 4, 4, 4, 1, 0, 4, heap.base, 4, 0, heap.base, 4, heap.base)).toThrow(/A address 0 is not a 4-byte aligned offset/);
-    expect(() => heap.gemm(false, false, 4, 4, 4, 1, heap.base, 2, heap.base, 4, 0, heap.base, 4, heap.base)).toThrow('lda=2 < max(1, 4)');
+    const base = heap.scratch(4096);
+    expect(() => heap.gemm(false, false, 4, 4, 4, 1, far, 4, base, 4, 0, base, 4, base)).toThrow(/A \(4x4, ld 4, at \d+\) exceeds the wasm memory/);
+    expect(() => heap.gemm(false, false, 4, 4, 4, 1, 0, 4, base, 4, 0, base, 4, base)).toThrow(/A address 0 is not a 4-byte aligned offset/);
+    expect(() => heap.gemm(false, false, 4, 4, 4, 1, base, 2, base, 4, 0, base, 4, base)).toThrow('lda=2 < max(1, 4)');
   });
 });
 

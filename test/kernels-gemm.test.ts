@@ -250,12 +250,13 @@ describe('plain SIMD128 fallback module', () => {
     const bytes = buildGemmModule({ relaxed: false, maximumPages: 65536 });
     expect(wasm.validate(bytes)).toBe(true);
     const memory = new wasm.Memory({ initial: 32, maximum: 1024, shared: true });
-    const pool = new KernelPool(memory, new wasm.Module(bytes), ['gemm']);
+    const pool = new KernelPool(memory, [new wasm.Module(bytes)]);
+    const f32 = (): Float32Array => new Float32Array(memory.buffer);
     const rand = rng(77);
     const [M, N, K] = [37, 29, 131];
     const A = randomF32(M * K, rand);
     const B = randomF32(N * K, rand); // stored N x K, used transposed
-    const heap = pool.f32;
+    const heap = f32();
     const aAt = 65536;
     const bAt = aAt + M * K * 4;
     const cAt = bAt + N * K * 4;
@@ -264,7 +265,7 @@ describe('plain SIMD128 fallback module', () => {
     heap.set(B, bAt / 4);
     // gemm(M, N, K, a, ars, acs, b, brs, bcs, c, ldc, alpha, beta, ap, bp, tmp, mc, kc, nc)
     pool.run('gemm', [[M, N, K, aAt, K, 1, bAt, 1, K, cAt, N, 1, 0, scratch, scratch + 200_000, scratch + 400_000, 16, 64, 16]]);
-    const got = pool.f32.slice(cAt / 4, cAt / 4 + M * N);
+    const got = f32().slice(cAt / 4, cAt / 4 + M * N);
     const ref = new Float32Array(M * N);
     gemmReference(false, true, M, N, K, 1, A, 0, K, B, 0, K, 0, ref, 0, N);
     const scale = new Float32Array(M * N);
@@ -282,7 +283,7 @@ describe('plain SIMD128 fallback module', () => {
     const c2 = scratch + 1_100_000;
     const second = job.map((v, i) => (i === 9 ? c2 : i >= 13 && i <= 15 ? v + 600_000 : v));
     pool.run('gemm', [job, second]);
-    expect(Array.from(pool.f32.slice(c2 / 4, c2 / 4 + M * N))).toEqual(Array.from(got));
+    expect(Array.from(f32().slice(c2 / 4, c2 / 4 + M * N))).toEqual(Array.from(got));
     await pool.terminate();
   });
 });

@@ -161,7 +161,9 @@ function addTensors(a: Tensor, b: Tensor): Tensor {
 /** Adds into `.grad`: the first gradient is copied (it may alias another tensor), later ones are summed in place. */
 function accumulate(t: Tensor, g: Tensor): void {
   if (t.grad === null) {
-    t.grad = new Tensor(g.data.slice(), g.shape);
+    const copy = allocate(g.dtype, g.size); // arena storage (not slice()): kernels use it in place
+    copy.set(g.data);
+    t.grad = new Tensor(copy, g.shape);
   } else {
     const d = t.grad.data;
     const gd = g.data;

@@ -29,8 +29,8 @@
 
 import type { Conv2dParams } from './conv.js';
 import { gemmHeap, type GemmHeap } from './gemm.js';
-import { TAP_FIELDS, buildConvModule } from './wasm/conv_module.js';
-import { wasmApi, type WasmMemory } from './wasm/wasm_api.js';
+import { kernelRuntime, type KernelFn } from './runtime.js';
+import { TAP_FIELDS } from './wasm/conv_module.js';
 
 /** Floats of per-image buffers per chunk (16 MiB): keeps the wasm memory small at 96x96. */
 let chunkBudget = 1 << 22;
@@ -139,7 +139,7 @@ export function pixelClasses(p: Conv2dParams): PixelClass[] {
 // ---------------------------------------------------------------------------------------------
 // wasm helpers and heap layout.
 
-type Fn = (...args: number[]) => void;
+type Fn = KernelFn;
 interface Helpers {
   im2col: Fn;
   col2im: Fn;
@@ -150,19 +150,16 @@ interface Helpers {
   packTaps: Fn;
   unpackTapsAdd: Fn;
   addBias: Fn;
-  memory: WasmMemory;
 }
 let helpers: Helpers | null | undefined;
 
-/** The conv helpers instantiated on the GEMM's memory (main thread), or null if they can't be. */
-function getHelpers(heap: GemmHeap): Helpers | null {
-  if (helpers !== undefined && (helpers === null || helpers.memory === heap.memory)) return helpers;
-  const wasm = wasmApi;
-  const bytes = buildConvModule(heap.maximumPages);
-  if (wasm === undefined || !wasm.validate(bytes)) return (helpers = null);
-  const e = new wasm.Instance(new wasm.Module(bytes), { env: { memory: heap.memory } }).exports as Record<string, Fn>;
-  const { im2col, col2im, im2colImagesInner, col2imImagesInner, zero, blocks, packTaps, unpackTapsAdd, addBias } = e;
-  return (helpers = { im2col, col2im, im2colImagesInner, col2imImagesInner, zero, blocks, packTaps, unpackTapsAdd, addBias, memory: heap.memory });
+/** The conv helpers (wasm/conv_module.ts) of the kernel runtime, on the calling thread. */
+function getHelpers(): Helpers | null {
+  if (helpers !== undefined) return helpers;
+  const rt = kernelRuntime();
+  if (rt === null) return (helpers = null);
+  const names = ['im2col', 'col2im', 'im2colImagesInner', 'col2imImagesInner', 'zero', 'blocks', 'packTaps', 'unpackTapsAdd', 'addBias'] as const;
+  return (helpers = Object.fromEntries(names.map((n) => [n, rt.fn(n)])) as unknown as Helpers);
 }
 
 const align64 = (bytes: number): number => Math.ceil(bytes / 64) * 64;
@@ -186,14 +183,14 @@ interface ClassAt extends PixelClass {
   tapsAt: number;
 }
 
-/** Everything both directions share: geometry, classes, helpers, and the start of the layout. */
-function plan(heap: GemmHeap, hx: Helpers, p: Conv2dParams) {
+/** Everything both directions share: geometry, classes, helpers, and the start of the layout at `base`. */
+function plan(base: number, hx: Helpers, p: Conv2dParams) {
   const og = p.cOut / p.groups;
   const cg = p.cIn / p.groups;
   const kk = p.kh * p.kw;
   const L = p.outH * p.outW;
   const HW = p.h * p.w;
-  const layout = new Layout(heap.base);
+  const layout = new Layout(base);
   const classes: ClassAt[] = pixelClasses(p).map((c) => ({
     ...c,
     P: c.rows * c.cols,
@@ -215,21 +212,38 @@ function plan(heap: GemmHeap, hx: Helpers, p: Conv2dParams) {
 }
 type Plan = ReturnType<typeof plan>;
 
-/** Reserve the layout plus GEMM scratch for the given shapes; the heap view, or null if it can't grow. */
-function reserve(heap: GemmHeap, pl: Plan, gemm: (c: ClassAt, mP: number) => [number, number, number][]) {
-  const scratchAt = pl.layout.at;
+/** Bytes of GEMM scratch the largest of the given products needs. */
+function gemmScratch(heap: GemmHeap, pl: Plan, gemm: (c: ClassAt, mP: number) => [number, number, number][]): number {
   let scratch = 0;
   for (const c of pl.classes) {
     for (const m of [pl.nb, pl.lastM]) for (const [M, N, K] of gemm(c, m * c.P)) scratch = Math.max(scratch, heap.scratchBytes(M, N, K));
   }
-  if (!heap.reserve(scratchAt + scratch)) return null;
-  const f = heap.f32();
-  const i32 = new Int32Array(f.buffer);
-  for (const c of pl.classes) {
-    i32.set(c.table, c.tableAt / 4);
-    i32.set(c.taps, c.tapsAt / 4);
+  return scratch;
+}
+
+/**
+ * Lays out a call's buffers from the scratch block's address with `lay` (which returns where the
+ * layout ends); if making room moved the block, lays out again from its new address. Writes
+ * the classes' tap tables into place. Null if the arena cannot hold the layout.
+ */
+function place<T extends { pl: Plan; end: number }>(heap: GemmHeap, lay: (base: number) => T): { l: T; f: Float32Array } | null {
+  let base = heap.scratch(0);
+  for (let tries = 0; tries < 3 && base >= 0; tries++) {
+    const l = lay(base);
+    const at = heap.scratch(l.end - base);
+    if (at !== base) {
+      base = at;
+      continue;
+    }
+    const f = heap.f32();
+    const i32 = new Int32Array(f.buffer);
+    for (const c of l.pl.classes) {
+      i32.set(c.table, c.tableAt / 4);
+      i32.set(c.taps, c.tapsAt / 4);
+    }
+    return { l, f };
   }
-  return { f, scratchAt };
+  return null;
 }
 
 /**
@@ -299,23 +313,29 @@ function classBlock(p: Conv2dParams, pl: Plan, c: ClassAt, m: number, classAt: n
  */
 export function conv2dForwardFast(x: Float32Array, w: Float32Array, bias: Float32Array | null, p: Conv2dParams, out: Float32Array): boolean {
   const heap = gemmHeap();
-  const hx = heap && getHelpers(heap);
+  const hx = heap && getHelpers();
   if (!heap || !hx) return false;
   const { n, cIn, cOut, groups } = p;
   if (n === 0) return true;
-  const pl = plan(heap, hx, p);
-  const { og, L, HW, classes, nb, layout } = pl;
-  const wAt = pl.direct ? 0 : layout.take(w.length);
-  const packAt = layout.take(pl.maxPacked);
-  const biasAt = layout.take(cOut);
-  const xRawAt = layout.take(nb * cIn * HW);
-  const xAt = layout.take(nb * cIn * HW);
-  const colAt = layout.take(nb * pl.maxColsPerImage);
-  const yAt = layout.take(nb * cOut * Math.max(...classes.map((c) => c.P)));
-  const mapAt = layout.take(nb * cOut * L);
-  const r = reserve(heap, pl, (c, mP) => [[og, mP, c.K]]);
-  if (r === null) return false;
-  const { f, scratchAt } = r;
+  const placed = place(heap, (base) => {
+    const pl = plan(base, hx, p);
+    const { og, L, HW, classes, nb, layout } = pl;
+    const wAt = pl.direct ? 0 : layout.take(w.length);
+    const packAt = layout.take(pl.maxPacked);
+    const biasAt = layout.take(cOut);
+    const xRawAt = layout.take(nb * cIn * HW);
+    const xAt = layout.take(nb * cIn * HW);
+    const colAt = layout.take(nb * pl.maxColsPerImage);
+    const yAt = layout.take(nb * cOut * Math.max(...classes.map((c) => c.P)));
+    const mapAt = layout.take(nb * cOut * L);
+    const scratchAt = layout.at;
+    const end = scratchAt + gemmScratch(heap, pl, (c, mP) => [[og, mP, c.K]]);
+    return { pl, wAt, packAt, biasAt, xRawAt, xAt, colAt, yAt, mapAt, scratchAt, end };
+  });
+  if (placed === null) return false;
+  const { f, l } = placed;
+  const { pl, wAt, packAt, biasAt, xRawAt, xAt, colAt, yAt, mapAt, scratchAt } = l;
+  const { og, L, HW, classes, nb } = pl;
   const weights = stageWeights(p, pl, w, f, wAt, packAt);
   if (bias) f.set(bias, biasAt / 4);
   for (let b0 = 0; b0 < n; b0 += nb) {
@@ -354,7 +374,7 @@ export interface ConvGrads {
  */
 export function conv2dBackwardFast(gy: Float32Array, x: Float32Array, w: Float32Array, p: Conv2dParams, grads: ConvGrads): boolean {
   const heap = gemmHeap();
-  const hx = heap && getHelpers(heap);
+  const hx = heap && getHelpers();
   if (!heap || !hx) return false;
   const { gx, gw, gb } = grads;
   const { n, cIn, cOut, groups } = p;
@@ -363,24 +383,30 @@ export function conv2dBackwardFast(gy: Float32Array, x: Float32Array, w: Float32
     gb?.fill(0);
     return true;
   }
-  const pl = plan(heap, hx, p);
-  const { og, kk, L, HW, classes, nb, layout } = pl;
-  const wAt = gx && !pl.direct ? layout.take(w.length) : 0;
-  const dwAt = gw && !pl.direct ? layout.take(w.length) : 0;
-  const packAt = layout.take(pl.maxPacked);
-  const dwPackAt = gw ? layout.take(pl.maxPacked) : 0;
-  // x for im2col, then the input gradient col2im builds; as [m, cIn, h*w] and as [cIn, m, h*w]
-  const xRawAt = layout.take(nb * cIn * HW);
-  const xAt = layout.take(nb * cIn * HW);
-  const colAt = layout.take(nb * pl.maxColsPerImage);
-  const dyAt = layout.take(nb * cOut * L); // every class's dY' block, one after the other
-  const mapAt = layout.take(nb * cOut * L);
-  const r = reserve(heap, pl, (c, mP) => [
-    ...(gw ? [[og, c.K, mP] as [number, number, number]] : []),
-    ...(gx ? [[c.K, mP, og] as [number, number, number]] : []),
-  ]);
-  if (r === null) return false;
-  const { f, scratchAt } = r;
+  const placed = place(heap, (base) => {
+    const pl = plan(base, hx, p);
+    const { og, L, HW, nb, layout } = pl;
+    const wAt = gx && !pl.direct ? layout.take(w.length) : 0;
+    const dwAt = gw && !pl.direct ? layout.take(w.length) : 0;
+    const packAt = layout.take(pl.maxPacked);
+    const dwPackAt = gw ? layout.take(pl.maxPacked) : 0;
+    // x for im2col, then the input gradient col2im builds; as [m, cIn, h*w] and as [cIn, m, h*w]
+    const xRawAt = layout.take(nb * cIn * HW);
+    const xAt = layout.take(nb * cIn * HW);
+    const colAt = layout.take(nb * pl.maxColsPerImage);
+    const dyAt = layout.take(nb * cOut * L); // every class's dY' block, one after the other
+    const mapAt = layout.take(nb * cOut * L);
+    const scratchAt = layout.at;
+    const end = scratchAt + gemmScratch(heap, pl, (c, mP) => [
+      ...(gw ? [[og, c.K, mP] as [number, number, number]] : []),
+      ...(gx ? [[c.K, mP, og] as [number, number, number]] : []),
+    ]);
+    return { pl, wAt, dwAt, packAt, dwPackAt, xRawAt, xAt, colAt, dyAt, mapAt, scratchAt, end };
+  });
+  if (placed === null) return false;
+  const { f, l } = placed;
+  const { pl, wAt, dwAt, packAt, dwPackAt, xRawAt, xAt, colAt, dyAt, mapAt, scratchAt } = l;
+  const { og, kk, L, HW, classes, nb } = pl;
   const weights = gx ? stageWeights(p, pl, w, f, wAt, packAt) : null;
   // several classes add into dW; a single one accumulates over chunks with the GEMM's beta
   if (gw && classes.length > 1) hx.zero(dwAt, w.length);

@@ -1,5 +1,7 @@
 // Element types and their storage. The kernels layer works on these typed arrays only.
 
+import { kernelArena } from './memory/arena.js';
+
 export type DType = 'float32' | 'float64' | 'int32';
 export type TypedArray = Float32Array | Float64Array | Int32Array;
 export type FloatArray = Float32Array | Float64Array;
@@ -13,7 +15,7 @@ export function isDType(x: unknown): x is DType {
 export function allocate(dtype: DType, size: number): TypedArray {
   switch (dtype) {
     case 'float32':
-      return new Float32Array(size);
+      return kernelArena()?.float32(size) ?? new Float32Array(size);
     case 'float64':
       return new Float64Array(size);
     case 'int32':
@@ -43,8 +45,11 @@ export function promote(a: DType, b: DType): DType {
 
 /** Copies `src` into a new array of `dtype` (float→int32 truncates toward zero, like PyTorch). */
 export function castArray(src: TypedArray, dtype: DType): TypedArray {
-  if (dtypeOf(src) === dtype) return src.slice();
-  const out = allocate(dtype, src.length);
+  const out = allocate(dtype, src.length); // not slice(): a float32 copy gets arena storage
+  if (dtypeOf(src) === dtype) {
+    out.set(src);
+    return out;
+  }
   if (dtype === 'int32') for (let i = 0; i < src.length; i++) out[i] = Math.trunc(src[i]);
   else out.set(src);
   return out;

@@ -12,12 +12,12 @@
 // C element is summed in the same order whatever the split, so results are bit-identical from
 // run to run (and, in fact, across thread counts on one machine).
 
-import v8 from 'node:v8';
 import type { FloatArray } from './dtype.js';
 import { getKernelMode } from './mode.js';
-import { CONTROL_BYTES, KernelPool, getNumThreads } from './threads/pool.js';
-import { wasmApi, type WasmApi, type WasmMemory } from './wasm/wasm_api.js';
-import { MR, NR, TILE_TMP_BYTES, buildGemmModule, packedABytes, packedBBytes } from './wasm/gemm_module.js';
+import { CONTROL_BYTES, ScratchBlock, type Arena } from './memory/arena.js';
+import { kernelRuntime, type KernelRuntime } from './runtime.js';
+import { KernelPool, getNumThreads } from './threads/pool.js';
+import { MR, NR, TILE_TMP_BYTES, packedABytes, packedBBytes } from './wasm/gemm_module.js';
 
 export type GemmArray = FloatArray;
 
@@ -178,67 +178,23 @@ function referenceUnchecked(
 }
 
 // ---------------------------------------------------------------------------------------------
-// The wasm engine: module + shared memory + pool, created on first use.
+// The wasm engine: the kernel runtime (arena memory + worker pool) and GEMM's scratch block.
 
 interface Engine {
+  rt: KernelRuntime;
   pool: KernelPool;
+  arena: Arena;
+  /** Operands copied in, C, and the per-thread packing buffers of one call (gemm's copy path, or a gemmHeap caller's layout). */
+  scratch: ScratchBlock;
   relaxed: boolean;
 }
 
 let engine: Engine | null | undefined; // undefined: not tried yet; null: unavailable here
 
-function createMemory(wasm: WasmApi): WasmMemory {
-  // Shared memories reserve address space for their maximum up front; 4 GiB (the wasm32 limit)
-  // is only virtual. Smaller fallbacks for hosts that refuse the reservation.
-  let last: unknown = null;
-  for (const maximum of [65536, 16384, 4096]) {
-    try {
-      return new wasm.Memory({ initial: 17, maximum, shared: true });
-    } catch (e) {
-      last = e;
-    }
-  }
-  throw last;
-}
-
-/** The memory import's maximum (the wasm32 limit); the provided memory's may be smaller. */
-const MAXIMUM_PAGES = 65536;
-
-function createEngine(): Engine | null {
-  const wasm = wasmApi;
-  if (wasm === undefined || typeof SharedArrayBuffer !== 'function') return null;
-  // Compile straight to optimized code: the baseline compiler (Liftoff) would run the first
-  // calls several times slower, and these kernels are hot from the start.
-  v8.setFlagsFromString('--no-liftoff');
-  const memory = createMemory(wasm);
-  const maximumPages = MAXIMUM_PAGES;
-  let relaxed = process.env.SKIPGRAD_GEMM_RELAXED !== '0';
-  let bytes: Uint8Array<ArrayBuffer> | null = null;
-  if (relaxed) {
-    bytes = buildGemmModule({ relaxed: true, maximumPages });
-    if (!wasm.validate(bytes)) {
-      // Node 20 (V8 11.3) ships relaxed SIMD behind a flag; newer versions have it on by default
-      // (only set the flag when needed: V8 complains about flags it doesn't know).
-      v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-      if (!wasm.validate(bytes)) relaxed = false;
-    }
-  }
-  if (!relaxed) {
-    bytes = buildGemmModule({ relaxed: false, maximumPages });
-    if (!wasm.validate(bytes)) return null; // no SIMD128 at all
-  }
-  const module = new wasm.Module(bytes!);
-  return { pool: new KernelPool(memory, module, ['gemm']), relaxed };
-}
-
 function getEngine(): Engine | null {
   if (engine === undefined) {
-    try {
-      engine = createEngine();
-    } catch (e) {
-      engine = null;
-      process.emitWarning(`skipgrad: wasm GEMM unavailable (${e instanceof Error ? e.message : String(e)}); using the reference kernel`);
-    }
+    const rt = kernelRuntime();
+    engine = rt === null ? null : { rt, pool: rt.pool, arena: rt.arena, scratch: new ScratchBlock(rt.arena), relaxed: rt.relaxedSimd };
   }
   return engine;
 }
@@ -258,7 +214,7 @@ export function gemmInfo(): {
     relaxedSimd: e?.relaxed ?? false,
     threads: getNumThreads(),
     blocking: { mc: MC, kc: KC, nc: NC },
-    memoryBytes: e?.pool.byteLength ?? 0,
+    memoryBytes: e?.arena.byteLength ?? 0,
   };
 }
 
@@ -362,64 +318,78 @@ function planJob(
   return { args, splitM, ranges, scratchBytes: ranges.length * perThread };
 }
 
-/** Returns false if the job doesn't fit in the wasm memory (the caller splits it). */
+/**
+ * Returns false if the job doesn't fit in the wasm memory (the caller splits it). Operands that
+ * are arena blocks (tensor storage, memory/arena.ts) are used in place; the others are copied
+ * into the scratch block, and C copied back out.
+ */
 function gemmFast(
   eng: Engine, transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
   A: Float32Array, aOff: number, lda: number, B: Float32Array, bOff: number, ldb: number,
   beta: number, C: Float32Array, cOff: number, ldc: number,
 ): boolean {
-  const { pool } = eng;
+  const { pool, arena } = eng;
   const aRows = transA ? K : M;
   const aCols = transA ? M : K;
   const bRows = transB ? N : K;
   const bCols = transB ? K : N;
-  const ldaH = heapLd(aRows, aCols, lda);
-  const ldbH = heapLd(bRows, bCols, ldb);
-  const ldcH = N;
+  const aRes = arena.addressOf(A);
+  const bRes = arena.addressOf(B);
+  const cRes = C !== A && C !== B ? arena.addressOf(C) : -1; // C must not alias an operand in place
+  const ldaH = aRes >= 0 ? lda : heapLd(aRows, aCols, lda);
+  const ldbH = bRes >= 0 ? ldb : heapLd(bRows, bCols, ldb);
+  const ldcH = cRes >= 0 ? ldc : N;
 
-  // Layout (bytes): [control][A][B][C][per thread: packed A, packed B, edge tile]
-  let p = CONTROL_BYTES;
-  const aAt = p;
-  p += align64(((aRows - 1) * ldaH + aCols) * 4);
-  const bAt = p;
-  p += align64(((bRows - 1) * ldbH + bCols) * 4);
-  const cAt = p;
-  p += align64(M * N * 4);
-  const job = planJob(transA, transB, M, N, K, alpha, aAt, ldaH, bAt, ldbH, beta, cAt, ldcH, p);
-  const { splitM, ranges } = job;
-  p += job.scratchBytes;
+  // Scratch layout (offsets from the block): [A][B][C] (those not resident), then per thread:
+  // packed A, packed B, edge tile.
+  let p = 0;
+  const aRel = p;
+  if (aRes < 0) p += align64(((aRows - 1) * ldaH + aCols) * 4);
+  const bRel = p;
+  if (bRes < 0) p += align64(((bRows - 1) * ldbH + bCols) * 4);
+  const cRel = p;
+  if (cRes < 0) p += align64(M * N * 4);
+  const packRel = p;
+  p += packScratchBytes(M, N, K);
   if (p > 2 ** 32) return false;
-  try {
-    pool.ensureBytes(p);
-  } catch {
-    return false; // past the memory's maximum, or the host refused to commit it
-  }
+  const base = eng.scratch.ensure(p);
+  if (base < 0) return false;
+  const aAt = aRes >= 0 ? aRes + 4 * aOff : base + aRel;
+  const bAt = bRes >= 0 ? bRes + 4 * bOff : base + bRel;
+  const cAt = cRes >= 0 ? cRes + 4 * cOff : base + cRel;
+  const job = planJob(transA, transB, M, N, K, alpha, aAt, ldaH, bAt, ldbH, beta, cAt, ldcH, base + packRel);
+  const { splitM, ranges } = job;
 
   // Copy-in order: the operand every thread reads in full, then the workers' slices; the
   // caller's slice is copied after the workers' jobs are posted, overlapping their compute.
   // Column slices never use the padded-span memcpy (it would rewrite other slices' columns).
-  const heap = pool.f32;
+  const heap = arena.f32;
   const a0 = aAt / 4;
   const b0 = bAt / 4;
   const c0 = cAt / 4;
-  const copyAll = (X: 'A' | 'B'): void =>
-    X === 'A'
-      ? copy2d(heap, a0, ldaH, A, aOff, lda, 0, aRows, 0, aCols, true)
-      : copy2d(heap, b0, ldbH, B, bOff, ldb, 0, bRows, 0, bCols, true);
+  const copyAll = (X: 'A' | 'B'): void => {
+    if (X === 'A' && aRes < 0) copy2d(heap, a0, ldaH, A, aOff, lda, 0, aRows, 0, aCols, true);
+    if (X === 'B' && bRes < 0) copy2d(heap, b0, ldbH, B, bOff, ldb, 0, bRows, 0, bCols, true);
+  };
   const copySliceIn = ([s, e]: [number, number]): void => {
     if (splitM) {
       // rows s..e of op(A): stored rows if A is not transposed, stored columns if it is
-      if (transA) copy2d(heap, a0, ldaH, A, aOff, lda, 0, aRows, s, e, false);
-      else copy2d(heap, a0, ldaH, A, aOff, lda, s, e, 0, aCols, true);
-      if (beta !== 0) copy2d(heap, c0, ldcH, C, cOff, ldc, s, e, 0, N, true);
+      if (aRes < 0) {
+        if (transA) copy2d(heap, a0, ldaH, A, aOff, lda, 0, aRows, s, e, false);
+        else copy2d(heap, a0, ldaH, A, aOff, lda, s, e, 0, aCols, true);
+      }
+      if (beta !== 0 && cRes < 0) copy2d(heap, c0, ldcH, C, cOff, ldc, s, e, 0, N, true);
     } else {
       // columns s..e of op(B)
-      if (transB) copy2d(heap, b0, ldbH, B, bOff, ldb, s, e, 0, bCols, true);
-      else copy2d(heap, b0, ldbH, B, bOff, ldb, 0, bRows, s, e, false);
-      if (beta !== 0) copy2d(heap, c0, ldcH, C, cOff, ldc, 0, M, s, e, false);
+      if (bRes < 0) {
+        if (transB) copy2d(heap, b0, ldbH, B, bOff, ldb, s, e, 0, bCols, true);
+        else copy2d(heap, b0, ldbH, B, bOff, ldb, 0, bRows, s, e, false);
+      }
+      if (beta !== 0 && cRes < 0) copy2d(heap, c0, ldcH, C, cOff, ldc, 0, M, s, e, false);
     }
   };
   const copySliceOut = ([s, e]: [number, number]): void => {
+    if (cRes >= 0) return;
     if (splitM) copy2d(C, cOff, ldc, heap, c0, ldcH, s, e, 0, N, false);
     else copy2d(C, cOff, ldc, heap, c0, ldcH, 0, M, s, e, false);
   };
@@ -438,22 +408,26 @@ function gemmFast(
 // Resident operands: callers that can build their operands in the wasm memory themselves
 // (convolution writes its im2col columns there) skip gemm's copies entirely.
 
+/** Scratch bytes planJob uses for this shape at the current thread count (it does not depend on op(A), op(B)). */
+function packScratchBytes(M: number, N: number, K: number): number {
+  return M === 0 || N === 0 || K === 0 ? 0 : planJob(false, false, M, N, K, 1, 0, K, 0, N, 0, 0, N, 0).scratchBytes;
+}
+
 /**
- * The fast GEMM's shared wasm memory, for callers that lay out operands in place. Addresses are
- * byte offsets into the memory. Everything from `base` on belongs to the caller until its next
- * call into `gemm` (which lays out its own operands from `base`): never hold resident data
- * across one.
+ * The fast GEMM's memory (the kernel arena), for callers that lay out operands in place.
+ * Addresses are byte offsets into the memory. The scratch block belongs to the caller until its
+ * next call into `gemm` (whose copy path lays out its own operands there): never hold data
+ * in it across one.
  */
 export interface GemmHeap {
-  /** First byte the caller may use (below it: the worker pool's control area). */
-  readonly base: number;
-  /** The shared memory itself, for callers that instantiate their own wasm helpers on it (main thread only). */
-  readonly memory: WasmMemory;
-  /** Maximum pages to declare on such a helper's memory import (as the GEMM module does). */
-  readonly maximumPages: number;
-  /** Make bytes [0, bytes) addressable. False if the memory cannot grow that far (nothing changes). */
-  reserve(bytes: number): boolean;
-  /** A Float32Array over the whole memory; fetch it again after `reserve` (growth replaces the buffer). */
+  /**
+   * Address of the scratch block, at least `bytes` long (64-byte aligned); -1 if the arena cannot
+   * provide it. It may move when it grows, so lay out from the address this returns.
+   */
+  scratch(bytes: number): number;
+  /** Byte address of `a` if it is arena storage the kernels may use in place, else -1. */
+  addressOf(a: ArrayBufferView): number;
+  /** A Float32Array over the whole memory; fetch it again after `scratch` (growth replaces the buffer). */
   f32(): Float32Array;
   /** Scratch bytes `gemm` uses from its `scratchAt` for this shape at the current thread count. */
   scratchBytes(M: number, N: number, K: number): number;
@@ -480,33 +454,22 @@ function checkResident(name: string, at: number, rows: number, cols: number, ld:
 }
 
 function makeHeap(eng: Engine): GemmHeap {
-  const { pool } = eng;
+  const { pool, arena } = eng;
   return {
-    base: CONTROL_BYTES,
-    memory: pool.memory,
-    maximumPages: MAXIMUM_PAGES,
-    reserve(bytes) {
-      if (bytes > 2 ** 32) return false;
-      try {
-        pool.ensureBytes(bytes);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    f32: () => pool.f32,
-    scratchBytes: (M, N, K) =>
-      M === 0 || N === 0 || K === 0 ? 0 : planJob(false, false, M, N, K, 1, 0, K, 0, N, 0, 0, N, 0).scratchBytes,
+    scratch: (bytes) => (bytes > 2 ** 32 ? -1 : eng.scratch.ensure(bytes)),
+    addressOf: (a) => arena.addressOf(a),
+    f32: () => arena.f32,
+    scratchBytes: packScratchBytes,
     gemm(transA, transB, M, N, K, alpha, aAt, lda, bAt, ldb, beta, cAt, ldc, scratchAt) {
       for (const [n, v] of [['M', M], ['N', N], ['K', K]] as const) {
         if (!Number.isInteger(v) || v < 0) throw new RangeError(`gemmHeap.gemm: ${n}=${v} is not a non-negative integer`);
       }
-      const bytes = pool.byteLength;
+      const bytes = arena.byteLength;
       checkResident('A', aAt, transA ? K : M, transA ? M : K, lda, bytes);
       checkResident('B', bAt, transB ? N : K, transB ? K : N, ldb, bytes);
       checkResident('C', cAt, M, N, ldc, bytes);
       if (M === 0 || N === 0) return;
-      if (K === 0 || alpha === 0) return scaleC(M, N, beta, pool.f32, cAt / 4, ldc);
+      if (K === 0 || alpha === 0) return scaleC(M, N, beta, arena.f32, cAt / 4, ldc);
       const job = planJob(transA, transB, M, N, K, alpha, aAt, lda, bAt, ldb, beta, cAt, ldc, scratchAt);
       if (!Number.isInteger(scratchAt) || scratchAt < CONTROL_BYTES || scratchAt % 64 !== 0 || scratchAt + job.scratchBytes > bytes) {
         throw new RangeError(`gemmHeap.gemm: scratch at ${scratchAt} (${job.scratchBytes} bytes, 64-byte aligned) exceeds the wasm memory (${bytes} bytes)`);

@@ -1,22 +1,15 @@
-// The WebAssembly module behind the fast elementwise, batch-norm and max-pool kernels, on a
-// private (non-shared) memory, used from the calling thread only.
+// The calling thread's handle on the SIMD elementwise, batch-norm, pooling, reduction and
+// optimizer kernels (their module is part of the kernel runtime, on the kernel arena's memory).
 //
-// Tensors live in ordinary typed arrays, so a kernel copies its operands into this memory,
-// runs, and copies the result out. Those copies run at memcpy speed (TypedArray.set, 20-37
-// GB/s here), well above the ~5 GB/s of a JS loop, and the SIMD body is faster still, so the
-// round trip wins 5-20x (bench/elementwise.ts). Large arrays go through in chunks of
-// `chunkElements` per operand, so the scratch memory stays small.
-//
-// Threads: these kernels run for 0.05-1 ms at ResNet sizes, while handing a job to a worker
-// costs 25-100 us, so they stay on the calling thread.
+// Operands that are arena blocks (tensor storage: memory/arena.ts) can be used in place
+// (`resident`); any other array is copied through a scratch block in chunks: those copies run
+// at memcpy speed (TypedArray.set, 20-37 GB/s here), well above the ~5 GB/s of a JS loop, so
+// even the round trip wins 5-20x over the JS loops (bench/elementwise.ts).
 
-import v8 from 'node:v8';
-import { ModuleBuilder } from '../wasm/emitter.js';
-import { wasmApi, type WasmMemory } from '../wasm/wasm_api.js';
-import { emitBatchNormColumns } from './batchnorm_columns_module.js';
-import { emitBatchNorm } from './batchnorm_module.js';
-import { emitElementwise } from './elementwise_module.js';
-import { emitPool } from './pool_module.js';
+import { ScratchBlock } from '../memory/arena.js';
+import { kernelRuntime, type KernelFn, type KernelRuntime } from '../runtime.js';
+
+export type { KernelFn };
 
 export interface FastTuning {
   /** Arrays with fewer elements than this use the JS loops (the call and copies cost ~1 us). */
@@ -46,54 +39,56 @@ export function setFastTuning(t: Partial<FastTuning>): FastTuning {
   return prev;
 }
 
-export type KernelFn = (...args: number[]) => void;
-
 export class FastEngine {
+  private readonly scratch: ScratchBlock;
   private f32View: Float32Array;
   private f64View: Float64Array;
   private i32View: Int32Array;
 
-  constructor(
-    private readonly memory: WasmMemory,
-    private readonly exports: Record<string, unknown>,
-  ) {
-    this.f32View = new Float32Array(memory.buffer);
-    this.f64View = new Float64Array(memory.buffer);
-    this.i32View = new Int32Array(memory.buffer);
+  constructor(readonly runtime: KernelRuntime) {
+    this.scratch = new ScratchBlock(runtime.arena);
+    this.f32View = runtime.arena.f32;
+    this.f64View = new Float64Array(this.f32View.buffer);
+    this.i32View = new Int32Array(this.f32View.buffer);
   }
 
   fn(name: string): KernelFn {
-    const f = this.exports[name];
-    if (typeof f !== 'function') throw new Error(`fast kernels: no export ${name}`);
-    return f as KernelFn;
+    return this.runtime.fn(name);
   }
 
-  /** Grows the memory to at least `bytes` (views are re-created: a non-shared buffer detaches on growth). */
-  reserve(bytes: number): void {
-    const have = this.memory.buffer.byteLength;
-    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / 65536));
-    if (this.f32View.buffer !== this.memory.buffer) {
-      this.f32View = new Float32Array(this.memory.buffer);
-      this.f64View = new Float64Array(this.memory.buffer);
-      this.i32View = new Int32Array(this.memory.buffer);
-    }
+  /** Byte address of `a` if kernels may use it in place (a whole arena block), else -1. */
+  resident(a: ArrayBufferView): number {
+    return this.runtime.arena.addressOf(a);
+  }
+
+  /** Views over the whole memory, re-created after it grew (old views keep the old length). */
+  private refresh(): void {
+    const f32 = this.runtime.arena.f32;
+    if (f32 === this.f32View) return;
+    this.f32View = f32;
+    this.f64View = new Float64Array(f32.buffer);
+    this.i32View = new Int32Array(f32.buffer);
   }
 
   get f32(): Float32Array {
+    this.refresh();
     return this.f32View;
   }
 
   get f64(): Float64Array {
+    this.refresh();
     return this.f64View;
   }
 
   get i32(): Int32Array {
+    this.refresh();
     return this.i32View;
   }
 
   /**
-   * Lays out consecutive regions of the given byte sizes (each padded by 16 bytes for the
-   * vector loops' overrun), reserves them, and returns their byte addresses.
+   * Lays out consecutive scratch regions of the given byte sizes (each padded by 16 bytes for the
+   * vector loops' overrun) in the engine's scratch block and returns their byte addresses. They
+   * are valid until the next `layout`. Throws if the arena cannot hold them.
    *
    * Every region starts 2 KiB past a 4 KiB boundary. Large typed arrays' storage is page-aligned
    * (or 16 bytes past), and memcpy between two addresses equal modulo 4 KiB is about 10x slower
@@ -101,47 +96,26 @@ export class FastEngine {
    * at offset 0 into a page-aligned Float32Array ran at 2.9 GB/s, at offset 2048 at 37 GB/s.
    */
   layout(sizes: readonly number[]): number[] {
-    const at: number[] = [];
+    const rel: number[] = [];
     let p = 2048;
     for (const s of sizes) {
-      at.push(p);
+      rel.push(p);
       p = Math.ceil((p + s + 16 - 2048) / 4096) * 4096 + 2048;
     }
-    this.reserve(p);
-    return at;
+    const base = this.scratch.ensure(p + 4096);
+    if (base < 0) throw new RangeError(`fast kernels: cannot reserve ${p} bytes of scratch in the kernel arena`);
+    const origin = Math.ceil(base / 4096) * 4096;
+    return rel.map((r) => origin + r);
   }
 }
 
 let engine: FastEngine | null | undefined; // undefined: not tried; null: unavailable here
 
-function createEngine(): FastEngine | null {
-  const wasm = wasmApi;
-  if (wasm === undefined) return null;
-  const mb = new ModuleBuilder();
-  mb.importMemory({ module: 'env', name: 'memory', initialPages: 1, maximumPages: 65536, shared: false });
-  emitElementwise(mb);
-  emitBatchNorm(mb);
-  emitBatchNormColumns(mb);
-  emitPool(mb);
-  const bytes = mb.toBytes();
-  if (!wasm.validate(bytes)) return null; // no SIMD128 in this runtime
-  // Straight to optimized code (as the GEMM does): the baseline compiler runs these loops
-  // several times slower, and they are hot from the first training step.
-  v8.setFlagsFromString('--no-liftoff');
-  const memory = new wasm.Memory({ initial: 1, maximum: 65536 });
-  const instance = new wasm.Instance(new wasm.Module(bytes), { env: { memory } });
-  return new FastEngine(memory, instance.exports);
-}
-
 /** The engine, created on first use; null where WebAssembly SIMD is unavailable (the JS loops run instead). */
 export function fastEngine(): FastEngine | null {
   if (engine === undefined) {
-    try {
-      engine = createEngine();
-    } catch (e) {
-      engine = null;
-      process.emitWarning(`skipgrad: wasm elementwise kernels unavailable (${e instanceof Error ? e.message : String(e)}); using JS loops`);
-    }
+    const rt = kernelRuntime();
+    engine = rt === null ? null : new FastEngine(rt);
   }
   return engine;
 }

@@ -1,6 +1,6 @@
-// A worker_threads pool for wasm kernels that share one WebAssembly.Memory.
+// A worker_threads pool for wasm kernels that share one WebAssembly.Memory (the kernel arena).
 //
-// Every thread (the calling thread plus N-1 workers) instantiates the same compiled module on
+// Every thread (the calling thread plus N-1 workers) instantiates the same compiled modules on
 // the same shared memory, so a job is just "call export `fn` with these numbers": operands and
 // results already live in the shared memory. The first 64 KiB of the memory is a control area:
 // one 256-byte slot per worker holding a job sequence number, a done counter and the call's
@@ -13,10 +13,10 @@
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { requireWasm, type WasmInstance, type WasmMemory, type WasmModule } from '../wasm/wasm_api.js';
+import { CONTROL_BYTES } from '../memory/arena.js';
+import { requireWasm, type WasmMemory, type WasmModule } from '../wasm/wasm_api.js';
 
-/** Bytes at the start of the memory reserved for the control area (one wasm page). */
-export const CONTROL_BYTES = 65536;
+export { CONTROL_BYTES };
 const SLOT_BYTES = 256;
 /** Upper bound on threads: one control slot each (slot 0, the caller's, is unused). */
 export const MAX_THREADS = CONTROL_BYTES / SLOT_BYTES;
@@ -40,9 +40,9 @@ const START_TIMEOUT_MS = 20_000;
 const WORKER_SOURCE = `
 'use strict';
 const { workerData } = require('node:worker_threads');
-const { memory, module, slot, fnNames } = workerData;
-const instance = new WebAssembly.Instance(module, { env: { memory } });
-const fns = fnNames.map((n) => instance.exports[n]);
+const { memory, modules, slot, fnNames } = workerData;
+const exportsOf = modules.map((m) => new WebAssembly.Instance(m, { env: { memory } }).exports);
+const fns = fnNames.map((n) => exportsOf.find((e) => typeof e[n] === 'function')[n]);
 // Views on the control area only: it never moves, so growth of the memory does not affect them.
 const i32 = new Int32Array(memory.buffer, 0, ${CONTROL_BYTES / 4});
 const f64 = new Float64Array(memory.buffer, 0, ${CONTROL_BYTES / 8});
@@ -117,48 +117,33 @@ interface WorkerHandle {
 }
 
 export class KernelPool {
-  /** The calling thread's instance (it does thread 0's share of every job). */
-  readonly instance: WasmInstance;
+  /** The calling thread's exports of every module, by name (it does thread 0's share of every job). */
+  readonly exports: Readonly<Record<string, unknown>>;
+  /** Exports that `run` may call: every function of every module (workers resolve them by index). */
+  private readonly fnNames: readonly string[];
   private readonly workers: WorkerHandle[] = [];
   private readonly i32: Int32Array;
   private readonly f64: Float64Array;
-  private f32View: Float32Array;
   /** Set when workers could not be started: run everything on the calling thread from then on. */
   private workersBroken = false;
 
+  /** `memory` must be at least CONTROL_BYTES long (the kernel arena reserves that area). */
   constructor(
     readonly memory: WasmMemory,
-    readonly module: WasmModule,
-    /** Exports that `run` may call (workers resolve them once, by index). */
-    private readonly fnNames: readonly string[],
+    private readonly modules: readonly WasmModule[],
   ) {
-    if (memory.buffer.byteLength < CONTROL_BYTES) memory.grow(1);
-    this.instance = new (requireWasm().Instance)(module, { env: { memory } });
+    if (memory.buffer.byteLength < CONTROL_BYTES) throw new Error('KernelPool: the memory has no control area');
+    const exports: Record<string, unknown> = {};
+    for (const m of modules) {
+      for (const [name, value] of Object.entries(new (requireWasm().Instance)(m, { env: { memory } }).exports)) {
+        if (name in exports) throw new Error(`KernelPool: two kernel modules export ${name}`);
+        exports[name] = value;
+      }
+    }
+    this.exports = exports;
+    this.fnNames = Object.keys(exports).filter((n) => typeof exports[n] === 'function');
     this.i32 = new Int32Array(memory.buffer, 0, CONTROL_BYTES / 4);
     this.f64 = new Float64Array(memory.buffer, 0, CONTROL_BYTES / 8);
-    this.f32View = new Float32Array(memory.buffer);
-  }
-
-  /** Current byte size of the memory. */
-  get byteLength(): number {
-    return this.memory.buffer.byteLength;
-  }
-
-  /**
-   * Make at least `bytes` addressable, growing the shared memory from this thread (workers see
-   * the growth; the wasm code needs nothing more). Throws RangeError past the maximum.
-   */
-  ensureBytes(bytes: number): void {
-    const have = this.memory.buffer.byteLength;
-    if (bytes <= have) return;
-    this.memory.grow(Math.ceil((bytes - have) / 65536));
-    this.f32View = new Float32Array(this.memory.buffer); // old views keep the old length
-  }
-
-  /** A Float32Array over the whole memory (re-created after growth; don't keep it across ensureBytes). */
-  get f32(): Float32Array {
-    if (this.f32View.length * 4 !== this.memory.buffer.byteLength) this.f32View = new Float32Array(this.memory.buffer);
-    return this.f32View;
   }
 
   /** Workers currently alive (for tests and diagnostics). */
@@ -177,7 +162,7 @@ export class KernelPool {
   run(fn: string, args: readonly (readonly number[])[], hooks: RunHooks = {}): void {
     const fnIndex = this.fnNames.indexOf(fn);
     if (fnIndex < 0) throw new Error(`KernelPool.run: ${fn} is not a pool function`);
-    const call = this.instance.exports[fn] as (...a: number[]) => void;
+    const call = this.exports[fn] as (...a: number[]) => void;
     const posted: WorkerHandle[] = [];
     const local: (readonly number[])[] = [args[0]];
     if (args.length > 1) this.startWorkers(args.length - 1);
@@ -244,7 +229,7 @@ export class KernelPool {
       try {
         worker = new Worker(WORKER_SOURCE, {
           eval: true,
-          workerData: { memory: this.memory, module: this.module, slot, fnNames: this.fnNames },
+          workerData: { memory: this.memory, modules: this.modules, slot, fnNames: this.fnNames },
         });
       } catch (e) {
         this.giveUpOnWorkers(e);
