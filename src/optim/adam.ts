@@ -1,10 +1,12 @@
 // Adam (Kingma & Ba), exactly torch 1.13's single-tensor `_single_tensor_adam`: the step is counted
 // per parameter, weight decay is added to the gradient (L2), bias corrections use that count.
 // AdamW (adamw.ts) shares this update with decoupled decay. Scalars and per-element arithmetic
-// are float64; the parameter and the moment buffers are stored in the parameter's dtype.
+// are float64; the parameter and the moment buffers are stored in the parameter's dtype. The
+// loop is kernels/optim.ts's adamStep (float32 runs in wasm SIMD with the same bits).
 
 import type { Tensor } from '../autograd/tensor.js';
 import type { FloatArray, TypedArray } from '../kernels/dtype.js';
+import { adamStep } from '../kernels/optim.js';
 import { checkNonNegative, Optimizer, stateBuffer, type HyperParams, type ParamGroup, type ParamState, type Params } from './optimizer.js';
 
 export interface AdamHyper extends HyperParams {
@@ -48,30 +50,10 @@ export function validateAdam(who: string, g: AdamHyper): void {
 
 /** One Adam step on `p`. `decoupled` = AdamW: p *= 1 − lr·wd first, and no L2 term in the gradient. */
 export function adamUpdate(p: Tensor, grad: TypedArray, g: AdamHyper, state: ParamState, decoupled: boolean): void {
-  const { lr, eps, weightDecay: wd, amsgrad, maximize } = g;
-  const [beta1, beta2] = g.betas;
-  const data = p.data as FloatArray;
-  const n = data.length;
   const m = stateBuffer(state, 'expAvg', p);
   const v = stateBuffer(state, 'expAvgSq', p);
-  const vMax = amsgrad ? stateBuffer(state, 'maxExpAvgSq', p) : null;
+  const vMax = g.amsgrad ? stateBuffer(state, 'maxExpAvgSq', p) : null;
   const step = ((state.step as number | undefined) ?? 0) + 1;
   state.step = step;
-
-  if (decoupled && lr * wd !== 0) {
-    const keep = 1 - lr * wd;
-    for (let i = 0; i < n; i++) data[i] *= keep;
-  }
-  const stepSize = lr / (1 - beta1 ** step);
-  const bc2Sqrt = Math.sqrt(1 - beta2 ** step);
-  const l2 = decoupled ? 0 : wd;
-  for (let i = 0; i < n; i++) {
-    let gi = maximize ? -grad[i] : grad[i];
-    if (l2 !== 0) gi += l2 * data[i];
-    m[i] = beta1 * m[i] + (1 - beta1) * gi;
-    v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
-    // amsgrad normalises by the running maximum of v (Math.max propagates NaN, as torch.maximum).
-    const vi = vMax ? (vMax[i] = Math.max(vMax[i], v[i])) : v[i];
-    data[i] -= (stepSize * m[i]) / (Math.sqrt(vi) / bc2Sqrt + eps);
-  }
+  adamStep(p.data as FloatArray, grad, m, v, vMax, g, step, decoupled);
 }

@@ -1,10 +1,12 @@
 // Stochastic gradient descent, exactly torch.optim.SGD's update (torch 1.13, single-tensor path):
 //   d = ±grad + weightDecay·p;  buf = d on the first step, else momentum·buf + (1 − dampening)·d;
 //   d = nesterov ? d + momentum·buf : buf;  p -= lr·d.
-// Arithmetic is float64 per element; p and buf are stored in the parameter's dtype, as PyTorch's are.
+// The loop is kernels/optim.ts's sgdStep (float64 arithmetic, p and buf stored in the parameter's
+// dtype, as PyTorch's are; float32 runs in wasm SIMD with the same bits).
 
 import type { Tensor } from '../autograd/tensor.js';
 import type { FloatArray, TypedArray } from '../kernels/dtype.js';
+import { sgdStep } from '../kernels/optim.js';
 import { checkNonNegative, Optimizer, stateBuffer, type HyperParams, type ParamGroup, type ParamState, type Params } from './optimizer.js';
 
 export interface SGDHyper extends HyperParams {
@@ -37,20 +39,8 @@ export class SGD extends Optimizer<SGDHyper> {
   }
 
   protected update(p: Tensor, grad: TypedArray, g: ParamGroup<SGDHyper>, state: ParamState): void {
-    const { lr, momentum, dampening, weightDecay: wd, nesterov, maximize } = g;
-    const data = p.data as FloatArray;
-    const n = data.length;
-    const first = momentum !== 0 && state.momentumBuffer === undefined;
-    const buf = momentum !== 0 ? stateBuffer(state, 'momentumBuffer', p) : null;
-    for (let i = 0; i < n; i++) {
-      let d = maximize ? -grad[i] : grad[i];
-      if (wd !== 0) d += wd * data[i];
-      if (buf) {
-        // The first step copies d into the buffer with no dampening, as PyTorch's clone does.
-        buf[i] = first ? d : momentum * buf[i] + (1 - dampening) * d;
-        d = nesterov ? d + momentum * buf[i] : buf[i];
-      }
-      data[i] -= lr * d;
-    }
+    const first = g.momentum !== 0 && state.momentumBuffer === undefined;
+    const buf = g.momentum !== 0 ? stateBuffer(state, 'momentumBuffer', p) : null;
+    sgdStep(p.data as FloatArray, grad, buf, first, g);
   }
 }
