@@ -1,14 +1,60 @@
 // Reductions over one set of axes. A tensor is viewed as [outer, reduced, inner] per reduced axis.
+//
+// sumAxesReference / extremumAxisReference are the plain loops and the oracle. sumAxes /
+// extremumAxis dispatch: in 'fast' kernel mode, float32 arrays of at least fastEligible
+// elements go to WebAssembly SIMD (fast/reduce.ts). max/min and sums over an axis with inner
+// > 1 are bit-identical to the reference there; a sum over a contiguous axis (inner = 1) adds
+// in another float64 order, so it can differ by a float32 ulp (more only under cancellation
+// beyond float64's precision, e.g. 1e30 - 1e30 + 1; see reduce_module.ts).
 
 import { allocate, dtypeOf, type TypedArray } from './dtype.js';
+import { fastEligible, fastEngine } from './fast/engine.js';
+import { extremumAxisWasm, sumAxisWasm } from './fast/reduce.js';
+import { getKernelMode } from './mode.js';
 import type { Shape } from './shape.js';
 import { sizeOf } from './shape.js';
+
+/** The engine when `x` should take the wasm path (float32, fast mode, large enough), else null. */
+function fastFor(x: TypedArray): ReturnType<typeof fastEngine> {
+  if (!(x instanceof Float32Array) || x.length === 0 || getKernelMode() !== 'fast' || !fastEligible(x.length)) return null;
+  return fastEngine();
+}
+
+/** sumAxesReference's contract; one axis at a time, each through wasm when eligible. */
+export function sumAxes(x: TypedArray, shape: Shape, axes: readonly number[]): TypedArray {
+  if (!fastFor(x)) return sumAxesReference(x, shape, axes);
+  let cur = x;
+  const curShape = shape.slice();
+  for (const axis of axes) {
+    const eng = fastFor(cur);
+    if (eng) {
+      const outer = sizeOf(curShape.slice(0, axis));
+      cur = sumAxisWasm(eng, cur as Float32Array, outer, curShape[axis], sizeOf(curShape.slice(axis + 1)));
+    } else {
+      cur = sumAxesReference(cur, curShape, [axis]);
+    }
+    curShape[axis] = 1;
+  }
+  return cur === x ? x.slice() : cur;
+}
+
+/** extremumAxisReference's contract, through wasm for eligible float32 arrays. */
+export function extremumAxis(
+  x: TypedArray,
+  shape: Shape,
+  axis: number,
+  wantMax: boolean,
+): { values: TypedArray; indices: Int32Array } {
+  const eng = shape[axis] > 0 ? fastFor(x) : null;
+  if (!eng) return extremumAxisReference(x, shape, axis, wantMax);
+  return extremumAxisWasm(eng, x as Float32Array, sizeOf(shape.slice(0, axis)), shape[axis], sizeOf(shape.slice(axis + 1)), wantMax);
+}
 
 /**
  * Sums `x` (shape `shape`) over `axes` (sorted, unique), giving the shape with those axes set to 1.
  * Reduces one axis at a time; float sums are accumulated in float64 (JS numbers).
  */
-export function sumAxes(x: TypedArray, shape: Shape, axes: readonly number[]): TypedArray {
+export function sumAxesReference(x: TypedArray, shape: Shape, axes: readonly number[]): TypedArray {
   let cur = x;
   const curShape = shape.slice();
   for (const axis of axes) {
@@ -44,7 +90,7 @@ export function sumAxes(x: TypedArray, shape: Shape, axes: readonly number[]): T
  * Max (or min) over a single axis; returns the values and the index of the first extremum
  * along the axis (PyTorch picks one; we pick the first, and propagate NaN as the extremum).
  */
-export function extremumAxis(
+export function extremumAxisReference(
   x: TypedArray,
   shape: Shape,
   axis: number,

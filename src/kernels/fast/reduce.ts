@@ -1,0 +1,105 @@
+// JS side of the wasm reductions (reduce_module.ts): a float32 tensor viewed as [outer, len,
+// inner] is copied into the module's memory in chunks of at most chunkElements() and reduced
+// over len into a state region (f64 sums, or f32 values + i32 indices), one entry per output
+// element, which is copied out once that output is complete.
+
+import { allocate } from '../dtype.js';
+import { chunkElements, type FastEngine } from './engine.js';
+
+/** One reduction: how its state is laid out, started, advanced and read out. */
+interface Pass {
+  /** Bytes of state per output element, one region per entry. */
+  stateBytes: readonly number[];
+  /** Sets the state of `count` output elements at the regions `at` to the empty reduction. */
+  init(at: readonly number[], count: number): void;
+  /** Runs the kernel on a chunk of nO x kn x w elements at `src`, the first k being kBase. */
+  run(src: number, at: readonly number[], nO: number, kn: number, w: number, kBase: number): void;
+  /** Copies `count` finished outputs to output position `offset`. */
+  finish(at: readonly number[], count: number, offset: number): void;
+}
+
+/**
+ * Walks x = [outer, len, inner]. If a slab (one o) fits a chunk, chunks are whole slabs.
+ * Otherwise each o is reduced by column blocks of w columns, each block in chunks of kc rows
+ * along the axis (packed, w apart), the state carrying over from one chunk to the next.
+ * w = inner while a chunk holds 8 rows, else chunk / 8: a column state then serves at least 8
+ * rows per call (sum over axis 0 of [64, 512, 7, 7]: 0.75 ms against 0.86 with w = chunk).
+ */
+function walk(eng: FastEngine, x: Float32Array, outer: number, len: number, inner: number, pass: Pass): void {
+  const cap = chunkElements();
+  const slab = len * inner;
+  const perChunk = slab <= cap ? Math.min(outer, Math.floor(cap / slab)) : 1;
+  const w = inner <= cap >> 3 ? inner : Math.max(1, cap >> 3);
+  const kc = slab <= cap ? len : Math.max(1, Math.floor(cap / w));
+  const [srcElements, states] = slab <= cap ? [perChunk * slab, perChunk * inner] : [kc * w, w];
+  const [src, ...at] = eng.layout([4 * srcElements, ...pass.stateBytes.map((b) => b * states)]);
+  const heap = eng.f32; // after layout: growing the memory replaces the view
+  const s = src >> 2;
+  if (slab <= cap) {
+    for (let o = 0; o < outer; o += perChunk) {
+      const n = Math.min(perChunk, outer - o);
+      heap.set(x.subarray(o * slab, (o + n) * slab), s);
+      pass.init(at, n * inner);
+      pass.run(src, at, n, len, inner, 0);
+      pass.finish(at, n * inner, o * inner);
+    }
+    return;
+  }
+  for (let o = 0; o < outer; o++) {
+    for (let i0 = 0; i0 < inner; i0 += w) {
+      const wc = Math.min(w, inner - i0);
+      pass.init(at, wc);
+      for (let k0 = 0; k0 < len; k0 += kc) {
+        const kn = Math.min(kc, len - k0);
+        const first = (o * len + k0) * inner + i0;
+        if (wc === inner) heap.set(x.subarray(first, first + kn * inner), s);
+        else for (let k = 0; k < kn; k++) heap.set(x.subarray(first + k * inner, first + k * inner + wc), s + k * wc);
+        pass.run(src, at, 1, kn, wc, k0);
+      }
+      pass.finish(at, wc, o * inner + i0);
+    }
+  }
+}
+
+/** out[o, i] = sum over k of x[o, k, i], added in float64 and rounded once. */
+export function sumAxisWasm(eng: FastEngine, x: Float32Array, outer: number, len: number, inner: number): Float32Array {
+  const out = allocate('float32', outer * inner) as Float32Array;
+  const rows = eng.fn('sum_rows');
+  const cols = eng.fn('sum_cols');
+  walk(eng, x, outer, len, inner, {
+    stateBytes: [8],
+    init: ([acc], count) => eng.f64.fill(0, acc >> 3, (acc >> 3) + count),
+    run: (src, [acc], nO, kn, w) => (inner === 1 ? rows(src, acc, nO, kn) : cols(src, acc, nO, kn, w)),
+    finish: ([acc], count, offset) => out.set(eng.f64.subarray(acc >> 3, (acc >> 3) + count), offset),
+  });
+  return out;
+}
+
+/** The first maximum (minimum) over k of x[o, k, i] and its k; NaN wins over numbers. len >= 1. */
+export function extremumAxisWasm(
+  eng: FastEngine,
+  x: Float32Array,
+  outer: number,
+  len: number,
+  inner: number,
+  wantMax: boolean,
+): { values: Float32Array; indices: Int32Array } {
+  const values = allocate('float32', outer * inner) as Float32Array;
+  const indices = new Int32Array(outer * inner);
+  const name = wantMax ? 'max' : 'min';
+  const rows = eng.fn(`${name}_rows`);
+  const cols = eng.fn(`${name}_cols`);
+  walk(eng, x, outer, len, inner, {
+    stateBytes: [4, 4],
+    init([b, ix], count) {
+      eng.f32.fill(wantMax ? -Infinity : Infinity, b >> 2, (b >> 2) + count);
+      eng.i32.fill(0, ix >> 2, (ix >> 2) + count);
+    },
+    run: (src, [b, ix], nO, kn, w, kBase) => (inner === 1 ? rows(src, b, ix, nO, kn, kBase) : cols(src, b, ix, nO, kn, w, kBase)),
+    finish([b, ix], count, offset) {
+      values.set(eng.f32.subarray(b >> 2, (b >> 2) + count), offset);
+      indices.set(eng.i32.subarray(ix >> 2, (ix >> 2) + count), offset);
+    },
+  });
+  return { values, indices };
+}
