@@ -1,37 +1,20 @@
-// JS side of the wasm elementwise kernels: chunks of each operand are copied into the module's
-// memory, processed in place (the result overwrites the first operand's chunk) and copied out.
+// JS side of the wasm elementwise kernels: FastEngine.map runs them in place on arena-resident
+// tensors (split across threads when large) and copies foreign arrays through scratch.
 
-import { chunkElements, type FastEngine } from './engine.js';
+import type { FastEngine, Operand } from './engine.js';
 import type { ArithOp } from './elementwise_module.js';
 
-/**
- * Runs `call(addresses, m)` over chunks of `inputs` (all of out.length elements) and copies
- * the first region, where the kernel writes its result, into `out`.
- */
-function chunked(eng: FastEngine, inputs: readonly Float32Array[], out: Float32Array, call: (at: readonly number[], m: number) => void): void {
-  const n = out.length;
-  const ch = Math.min(chunkElements(), (n + 3) & ~3);
-  const at = eng.layout(inputs.map(() => ch * 4));
-  const heap = eng.f32; // after layout: growing the memory replaces the view
-  const dst = at[0] >> 2;
-  for (let i = 0; i < n; i += ch) {
-    const m = Math.min(ch, n - i);
-    for (let k = 0; k < inputs.length; k++) heap.set(inputs[k].subarray(i, i + m), at[k] >> 2);
-    call(at, m);
-    out.set(heap.subarray(dst, dst + m), i);
-  }
-}
+const read = (a: Float32Array): Operand => ({ a, in: true, out: false });
+const write = (a: Float32Array): Operand => ({ a, in: false, out: true });
 
 /** out = max(x, 0). */
 export function reluWasm(eng: FastEngine, x: Float32Array, out: Float32Array): void {
-  const relu = eng.fn('relu');
-  chunked(eng, [x], out, ([p], m) => relu(p, p, m));
+  eng.map('relu', [read(x), write(out)], ([px, po], m) => [px, po, m]);
 }
 
 /** out = g * (x > 0 ? 1 : 0). */
 export function reluBackwardWasm(eng: FastEngine, g: Float32Array, x: Float32Array, out: Float32Array): void {
-  const bwd = eng.fn('relu_backward');
-  chunked(eng, [g, x], out, ([pg, px], m) => bwd(pg, px, pg, m));
+  eng.map('relu_backward', [read(g), read(x), write(out)], ([pg, px, po], m) => [pg, px, po, m]);
 }
 
 /**
@@ -42,15 +25,12 @@ export function reluBackwardWasm(eng: FastEngine, g: Float32Array, x: Float32Arr
 export function arithWasm(eng: FastEngine, op: ArithOp, a: Float32Array, b: Float32Array, out: Float32Array): void {
   const n = out.length;
   if (a.length === n && b.length === n) {
-    const f = eng.fn(`${op}_vv`);
-    chunked(eng, [a, b], out, ([pa, pb], m) => f(pa, pb, pa, m));
+    eng.map(`${op}_vv`, [read(a), read(b), write(out)], ([pa, pb, po], m) => [pa, pb, po, m]);
   } else if (b.length === 1) {
-    const f = eng.fn(`${op}_vs`);
     const s = b[0];
-    chunked(eng, [a], out, ([pa], m) => f(pa, s, pa, m));
+    eng.map(`${op}_vs`, [read(a), write(out)], ([pa, po], m) => [pa, s, po, m]);
   } else {
-    const f = eng.fn(`${op}_sv`);
     const s = a[0];
-    chunked(eng, [b], out, ([pb], m) => f(s, pb, pb, m));
+    eng.map(`${op}_sv`, [read(b), write(out)], ([pb, po], m) => [s, pb, po, m]);
   }
 }

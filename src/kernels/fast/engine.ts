@@ -8,6 +8,7 @@
 
 import { ScratchBlock } from '../memory/arena.js';
 import { kernelRuntime, type KernelFn, type KernelRuntime } from '../runtime.js';
+import { getNumThreads } from '../threads/pool.js';
 
 export type { KernelFn };
 
@@ -16,13 +17,15 @@ export interface FastTuning {
   minElements: number;
   /** Elements per operand per wasm call: a chunk of each operand is copied in, processed, copied out. */
   chunkElements: number;
+  /** Elementwise work on resident operands is split across threads in pieces of at least this many elements. */
+  parallelElements: number;
 }
 
 // Measured: a wasm call with its copies costs ~0.3-0.5 us, so relu / add / relu backward break
 // even with the JS loops near 200-250 elements (at 512: 0.41 vs 0.97 us for relu). The chunk
 // size hardly matters (4K, 16K and 64K elements within noise at ResNet sizes); 16K keeps the
 // scratch small.
-const tuning: FastTuning = { minElements: 256, chunkElements: 16384 };
+const tuning: FastTuning = { minElements: 256, chunkElements: 16384, parallelElements: 1 << 17 };
 
 export function getFastTuning(): FastTuning {
   return { ...tuning };
@@ -32,11 +35,39 @@ export function getFastTuning(): FastTuning {
 export function setFastTuning(t: Partial<FastTuning>): FastTuning {
   const prev = getFastTuning();
   for (const [k, v] of Object.entries(t) as [keyof FastTuning, number][]) {
-    const ok = k in tuning && Number.isInteger(v) && (k === 'chunkElements' ? v >= 4 && v % 4 === 0 : v >= 0);
-    if (!ok) throw new RangeError(`setFastTuning: bad ${k}=${v} (chunkElements must be a positive multiple of 4)`);
+    const ok = k in tuning && Number.isInteger(v) && (k === 'chunkElements' ? v >= 4 && v % 4 === 0 : k === 'parallelElements' ? v >= 4 : v >= 0);
+    if (!ok) throw new RangeError(`setFastTuning: bad ${k}=${v} (chunkElements must be a positive multiple of 4, parallelElements at least 4)`);
     tuning[k] = v;
   }
   return prev;
+}
+
+/** An array a kernel reads (`in`) and/or writes (`out`). */
+export interface Operand {
+  a: Float32Array;
+  in: boolean;
+  out: boolean;
+}
+
+/**
+ * [start, end) element ranges splitting n into `parts` nearly equal pieces whose boundaries are
+ * multiples of 4: a vector loop may touch 3 elements past its end, which then stay in its own
+ * piece (the last piece ends at n, where the arena block's slack takes the overrun).
+ */
+export function splitRange(n: number, parts: number): [number, number][] {
+  const quads = Math.ceil(n / 4);
+  const ranges: [number, number][] = [];
+  for (let t = 0, q = 0; t < parts; t++) {
+    const take = Math.floor(quads / parts) + (t < quads % parts ? 1 : 0);
+    ranges.push([Math.min(n, 4 * q), Math.min(n, 4 * (q + take))]);
+    q += take;
+  }
+  return ranges.filter(([a, b]) => b > a);
+}
+
+/** Threads for elementwise work over n elements: one per parallelElements, at most the thread count. */
+export function threadsFor(n: number): number {
+  return Math.max(1, Math.min(getNumThreads(), Math.floor(n / tuning.parallelElements)));
 }
 
 export class FastEngine {
@@ -59,6 +90,39 @@ export class FastEngine {
   /** Byte address of `a` if kernels may use it in place (a whole arena block), else -1. */
   resident(a: ArrayBufferView): number {
     return this.runtime.arena.addressOf(a);
+  }
+
+  /**
+   * Runs the elementwise kernel `fn` over the operands (all of one length n); `args(at, m)`
+   * gives its arguments for operands at byte addresses `at`, m elements each. When every
+   * operand is resident, the kernel runs on them in place, split across the worker pool's
+   * threads for large n (each thread a contiguous range: results do not depend on the split).
+   * Otherwise the foreign operands go through scratch in chunks (in: copied in, out: copied
+   * back) while resident ones are used in place, on this thread.
+   */
+  map(fn: string, ops: readonly Operand[], args: (at: readonly number[], m: number) => number[]): void {
+    const n = ops[0].a.length;
+    if (n === 0) return;
+    const res = ops.map((o) => this.resident(o.a));
+    if (res.every((r) => r >= 0)) {
+      const T = threadsFor(n);
+      if (T === 1) this.fn(fn)(...args(res, n));
+      else this.runtime.pool.run(fn, splitRange(n, T).map(([s, e]) => args(res.map((r) => r + 4 * s), e - s)));
+      return;
+    }
+    const f = this.fn(fn);
+    const ch = Math.min(chunkElements(), (n + 3) & ~3);
+    const copied = ops.flatMap((o, k) => (res[k] < 0 ? [k] : []));
+    const regions = this.layout(copied.map(() => ch * 4));
+    const at = res.slice();
+    copied.forEach((k, j) => (at[k] = regions[j]));
+    const heap = this.f32; // after layout: growing the memory replaces the view
+    for (let i = 0; i < n; i += ch) {
+      const m = Math.min(ch, n - i);
+      for (const k of copied) if (ops[k].in) heap.set(ops[k].a.subarray(i, i + m), at[k] >> 2);
+      f(...args(at.map((a, k) => (res[k] >= 0 ? a + 4 * i : a)), m));
+      for (const k of copied) if (ops[k].out) ops[k].a.set(heap.subarray(at[k] >> 2, (at[k] >> 2) + m), i);
+    }
   }
 
   /** Views over the whole memory, re-created after it grew (old views keep the old length). */

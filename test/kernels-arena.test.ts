@@ -1,0 +1,222 @@
+// The kernel arena (tensor storage in the shared wasm memory, recycled by size class once the
+// GC has collected a view) and FastEngine.map (in place on resident operands, split across
+// threads; chunked copies for foreign arrays).
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { allocate } from '../src/kernels/dtype.js';
+import { arith, mapBinary, mapUnary, reluBackward, reluForward, reluFn, ARITH_FNS } from '../src/kernels/elementwise.js';
+import { fastEngine, setFastTuning, splitRange } from '../src/kernels/fast/engine.js';
+import { Arena, OVERRUN_BYTES, ScratchBlock, kernelArena, kernelMemoryStats, reclaimMemory } from '../src/kernels/memory/arena.js';
+import { sgdReference, sgdStep } from '../src/kernels/optim.js';
+import { extremumAxisReference, extremumAxis, sumAxes, sumAxesReference } from '../src/kernels/reduce.js';
+import { getNumThreads, setNumThreads } from '../src/kernels/threads/pool.js';
+import { requireWasm } from '../src/kernels/wasm/wasm_api.js';
+import { rng } from './helpers/random.js';
+
+const freshArena = (): Arena => new Arena(new (requireWasm().Memory)({ initial: 1, maximum: 4096, shared: true }));
+
+/** Same bits (NaN equal to NaN, -0 distinct from +0). */
+function expectSameBits(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
+  expect(actual.length, `${what}: length`).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    if (!Object.is(actual[i], expected[i])) expect.fail(`${what}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
+  }
+}
+
+/** An array of n values with the given residency, filled from `rand` (with a few specials). */
+function filled(n: number, resident: boolean, rand: () => number): Float32Array {
+  const a = resident ? (allocate('float32', n) as Float32Array) : new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rand() * 4 - 2;
+  if (n > 10) [a[3], a[7], a[9]] = [NaN, -0, -Infinity];
+  return a;
+}
+
+describe('Arena: allocation, residency, recycling', () => {
+  it('hands out zero-filled, 64-byte aligned views that are resident; subarrays and small or plain arrays are not', () => {
+    const arena = freshArena();
+    const a = arena.float32(1000)!;
+    expect(a.length).toBe(1000);
+    expect(a.every((v) => v === 0)).toBe(true);
+    expect(a.byteOffset % 64).toBe(0);
+    expect(arena.addressOf(a)).toBe(a.byteOffset);
+    expect(arena.addressOf(a.subarray(0, 999))).toBe(-1); // a kernel writing its overrun there would hit a's tail
+    expect(arena.addressOf(a.subarray(1))).toBe(-1);
+    expect(arena.addressOf(new Float32Array(1000))).toBe(-1);
+    expect(arena.float32(255)).toBeNull(); // small tensors stay ordinary arrays
+    const b = arena.float32(1000)!;
+    expect(b.byteOffset >= a.byteOffset + 4000 + OVERRUN_BYTES || b.byteOffset + 4000 + OVERRUN_BYTES <= a.byteOffset).toBe(true);
+  });
+
+  it('reuses a block once its view is collected, zero-filled again; a live view keeps its block', () => {
+    const arena = freshArena();
+    const keep = arena.float32(5000)!;
+    keep.fill(7);
+    let dropped: number;
+    (() => {
+      const tmp = arena.float32(5000)!;
+      tmp.fill(3);
+      dropped = tmp.byteOffset;
+    })();
+    expect(arena.collect()).toBe(true); // synchronous on Node 20 (cleanupSome)
+    const again = arena.float32(5000)!;
+    expect(again.byteOffset).toBe(dropped!);
+    expect(again.every((v) => v === 0)).toBe(true);
+    expect(keep.every((v) => v === 7)).toBe(true);
+    const st = arena.getStats();
+    expect(st.reused).toBe(1);
+    expect(st.carved).toBe(2);
+  });
+
+  it('falls back to ordinary arrays past its limit, and explicit blocks are checked on free', () => {
+    const arena = freshArena();
+    arena.limitBytes = 64 * 1024;
+    expect(arena.float32(10_000)).not.toBeNull(); // 40 KB
+    expect(arena.float32(10_000)).toBeNull(); // would pass 64 KB (the first is still live)
+    expect(arena.getStats().refused).toBe(1);
+    expect(() => arena.free(12345)).toThrow('Arena.free: 12345 is not a live block');
+    const at = arena.alloc(100);
+    arena.free(at);
+    expect(() => arena.free(at)).toThrow('is not a live block');
+  });
+
+  it('ScratchBlock keeps its address while the size fits and moves when it grows', () => {
+    const s = new ScratchBlock(freshArena());
+    const a = s.ensure(1000);
+    expect(s.ensure(60_000)).toBe(a); // the first block is a whole page (64 KiB)
+    const b = s.ensure(200_000);
+    expect(b).not.toBe(a);
+    expect(s.ensure(100)).toBe(b);
+  });
+
+  it('allocate() gives float32 tensors arena storage; reclaimMemory() recycles the dropped ones', async () => {
+    expect(kernelArena()).not.toBeNull();
+    const a = allocate('float32', 4096) as Float32Array;
+    expect(kernelArena()!.addressOf(a)).toBeGreaterThan(0);
+    expect(allocate('float64', 4096)).toBeInstanceOf(Float64Array);
+    (() => void allocate('float32', 123_457))();
+    await reclaimMemory();
+    const before = kernelMemoryStats()!.reused;
+    allocate('float32', 123_457);
+    expect(kernelMemoryStats()!.reused).toBe(before + 1);
+  });
+});
+
+describe('splitRange', () => {
+  it.each([
+    [10, 2, [[0, 8], [8, 10]]],
+    [16, 2, [[0, 8], [8, 16]]],
+    [17, 3, [[0, 8], [8, 16], [16, 17]]], // 5 quads: 2, 2, 1
+    [3, 2, [[0, 3]]],
+  ] as const)('n=%i in %i parts', (n, parts, expected) => {
+    expect(splitRange(n, parts)).toEqual(expected);
+  });
+});
+
+describe('FastEngine.map: resident, foreign and mixed operands, 1 and 2 threads, same bits as the reference', () => {
+  const threads = getNumThreads();
+  afterEach(() => setNumThreads(threads));
+  const sizes = [256, 257, 1003, 16_387, 100_003];
+  const cases = [
+    ['all resident', [true, true, true]],
+    ['all foreign', [false, false, false]],
+    ['inputs resident, output foreign', [true, true, false]],
+    ['output resident only', [false, false, true]],
+  ] as const;
+
+  for (const t of [1, 2]) {
+    for (const [label, [ra, rb, ro]] of cases) {
+      it(`${label}, ${t} thread(s)`, () => {
+        setNumThreads(t);
+        const prev = setFastTuning({ parallelElements: 4, minElements: 0, chunkElements: 1024 });
+        try {
+          const rand = rng(t * 10 + ra + 2 * rb + 4 * ro);
+          for (const n of sizes) {
+            const a = filled(n, ra, rand);
+            const b = filled(n, rb, rand);
+            const out = ro ? (allocate('float32', n) as Float32Array) : new Float32Array(n);
+            const ref = new Float32Array(n);
+            reluForward(a, out);
+            mapUnary(a, ref, reluFn);
+            expectSameBits(out, ref, `relu n=${n}`);
+            reluBackward(a, b, out);
+            for (let i = 0; i < n; i++) ref[i] = a[i] * (b[i] > 0 ? 1 : 0);
+            expectSameBits(out, ref, `relu backward n=${n}`);
+            for (const op of ['add', 'sub', 'mul', 'div'] as const) {
+              arith(op, a, [n], b, [n], out, [n]);
+              mapBinary(a, [n], b, [n], ref, [n], ARITH_FNS[op]);
+              expectSameBits(out, ref, `${op} n=${n}`);
+              const s = new Float32Array([0.75]);
+              arith(op, a, [n], s, [], out, [n]);
+              mapBinary(a, [n], s, [], ref, [n], ARITH_FNS[op]);
+              expectSameBits(out, ref, `${op} by a scalar n=${n}`);
+            }
+          }
+        } finally {
+          setFastTuning(prev);
+        }
+      });
+    }
+  }
+
+  it('splits resident work across the pool at 2 threads (and not at 1), in place (in == out)', () => {
+    const eng = fastEngine()!;
+    const run = vi.spyOn(eng.runtime.pool, 'run');
+    const prev = setFastTuning({ parallelElements: 1000 });
+    try {
+      const x = filled(10_000, true, rng(5));
+      const expected = new Float32Array(10_000);
+      mapUnary(x, expected, reluFn);
+      setNumThreads(2);
+      reluForward(x, x);
+      expect(run).toHaveBeenCalledTimes(1);
+      expect(run.mock.calls[0][0]).toBe('relu');
+      expect(run.mock.calls[0][1]).toHaveLength(2);
+      expectSameBits(x, expected, 'relu in place, 2 threads');
+      setNumThreads(1);
+      reluForward(x, x);
+      expect(run).toHaveBeenCalledTimes(1);
+    } finally {
+      setFastTuning(prev);
+      run.mockRestore();
+    }
+  });
+
+  it('SGD with momentum: resident parameters, gradients and buffers at 2 threads match the reference bit for bit', () => {
+    setNumThreads(2);
+    const prev = setFastTuning({ parallelElements: 64 });
+    try {
+      const rand = rng(11);
+      const n = 20_011;
+      const p = filled(n, true, rand);
+      const g = filled(n, true, rand);
+      const buf = allocate('float32', n) as Float32Array;
+      const [pr, gr, br] = [p.slice(), g.slice(), new Float32Array(n)];
+      const h = { lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 5e-4, nesterov: false, maximize: false };
+      for (let step = 0; step < 3; step++) {
+        sgdStep(p, g, buf, step === 0, h);
+        sgdReference(pr, gr, br, step === 0, h);
+      }
+      expectSameBits(p, pr, 'parameters');
+      expectSameBits(buf, br, 'momentum buffer');
+    } finally {
+      setFastTuning(prev);
+    }
+  });
+
+  it('reductions read resident tensors in place: same values as the reference', () => {
+    const prev = setFastTuning({ minElements: 0 });
+    try {
+      const shape = [6, 35, 3, 5];
+      const x = filled(6 * 35 * 15, true, rng(3));
+      for (const i of [3, 7, 9]) x[i] = i; // no NaN: sums compared numerically below
+      for (const axes of [[0], [1], [0, 2], [1, 2, 3]]) expectSameBits(sumAxes(x, shape, axes), sumAxesReference(x, shape, axes), `sum over ${axes}`);
+      for (const axis of [0, 1, 3]) {
+        const got = extremumAxis(x, shape, axis, true);
+        const want = extremumAxisReference(x, shape, axis, true);
+        expectSameBits(got.values, want.values, `max over ${axis}`);
+        expectSameBits(got.indices, want.indices, `argmax over ${axis}`);
+      }
+    } finally {
+      setFastTuning(prev);
+    }
+  });
+});
