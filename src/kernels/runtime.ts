@@ -11,6 +11,7 @@ import { emitElementwise } from './fast/elementwise_module.js';
 import { emitOptim } from './fast/optim_module.js';
 import { emitPool } from './fast/pool_module.js';
 import { emitReduce } from './fast/reduce_module.js';
+import { emitWinograd } from './fast/winograd_module.js';
 import { MAXIMUM_PAGES, kernelArena, type Arena } from './memory/arena.js';
 import { KernelPool } from './threads/pool.js';
 import { buildConvModule } from './wasm/conv_module.js';
@@ -29,7 +30,7 @@ export interface KernelRuntime {
   fn(name: string): KernelFn;
 }
 
-/** The module of the SIMD elementwise, batch-norm, pooling, reduction and optimizer kernels. */
+/** The module of the SIMD elementwise, batch-norm, pooling, reduction, optimizer and Winograd-transform kernels. */
 function buildSimdModule(): Uint8Array<ArrayBuffer> {
   const mb = new ModuleBuilder();
   mb.importMemory({ module: 'env', name: 'memory', initialPages: 1, maximumPages: MAXIMUM_PAGES, shared: true });
@@ -39,6 +40,7 @@ function buildSimdModule(): Uint8Array<ArrayBuffer> {
   emitPool(mb);
   emitReduce(mb);
   emitOptim(mb);
+  emitWinograd(mb);
   return mb.toBytes();
 }
 
