@@ -220,3 +220,35 @@ describe('FastEngine.map: resident, foreign and mixed operands, 1 and 2 threads,
     }
   });
 });
+
+describe('uninitialized outputs (allocateUninit)', () => {
+  it('poisoned blocks are NaN, zeroed ones zero', () => {
+    const arena = freshArena();
+    arena.poisonUninit = true;
+    expect(arena.float32(300, false)!.every(Number.isNaN)).toBe(true);
+    expect(arena.float32(300)!.every((v) => v === 0)).toBe(true);
+  });
+
+  it('every op of a ResNet training step writes all of its output: same bits with uninitialized storage poisoned with NaN', async () => {
+    const { crossEntropy, manualSeed, models, randint, randn } = await import('../src/index.js');
+    const arena = kernelArena()!;
+    const step = (): Float32Array[] => {
+      manualSeed(4);
+      const net = models.resnet18({ baseChannels: 8 });
+      const x = randn([3, 1, 28, 28]);
+      const y = randint(0, 10, [3]);
+      const logits = net.call(x);
+      crossEntropy(logits, y).backward();
+      return [logits.data as Float32Array, ...net.parameters().map((p) => p.grad!.data as Float32Array)];
+    };
+    const plain = step();
+    arena.poisonUninit = true;
+    try {
+      const poisoned = step();
+      expect(poisoned).toHaveLength(plain.length);
+      poisoned.forEach((a, i) => expectSameBits(a, plain[i], `output ${i}`));
+    } finally {
+      arena.poisonUninit = false;
+    }
+  });
+});

@@ -2,7 +2,7 @@
 // algorithm over the graph reachable from the root), so arbitrarily deep graphs cannot overflow
 // the stack; a node runs only once every consumer has delivered its gradient.
 
-import { allocate, castArray } from '../kernels/dtype.js';
+import { allocateUninit, castArray } from '../kernels/dtype.js';
 import { arith } from '../kernels/elementwise.js';
 import { fmt, shapeEq } from '../kernels/shape.js';
 import { sumAxes } from '../kernels/reduce.js';
@@ -153,7 +153,7 @@ function broadcastsTo(shape: readonly number[], target: readonly number[]): bool
 
 /** Sum of two contributions to one gradient (same shape and dtype), on the SIMD add kernel. */
 function addTensors(a: Tensor, b: Tensor): Tensor {
-  const out = allocate(a.dtype, a.size);
+  const out = allocateUninit(a.dtype, a.size);
   arith('add', a.data, a.shape, b.data, b.shape, out, a.shape);
   return new Tensor(out, a.shape);
 }
@@ -161,7 +161,7 @@ function addTensors(a: Tensor, b: Tensor): Tensor {
 /** Adds into `.grad`: the first gradient is copied (it may alias another tensor), later ones are summed in place. */
 function accumulate(t: Tensor, g: Tensor): void {
   if (t.grad === null) {
-    const copy = allocate(g.dtype, g.size); // arena storage (not slice()): kernels use it in place
+    const copy = allocateUninit(g.dtype, g.size); // arena storage (not slice()): kernels use it in place
     copy.set(g.data);
     t.grad = new Tensor(copy, g.shape);
   } else {

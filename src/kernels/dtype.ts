@@ -23,6 +23,16 @@ export function allocate(dtype: DType, size: number): TypedArray {
   }
 }
 
+/**
+ * Like `allocate`, with contents left undefined (as torch.empty): for outputs a kernel
+ * overwrites in full. A recycled float32 arena block then skips its zero-fill (~14 ms of a
+ * ResNet-18 step when every output was zeroed first).
+ */
+export function allocateUninit(dtype: DType, size: number): TypedArray {
+  if (dtype === 'float32') return kernelArena()?.float32(size, false) ?? new Float32Array(size);
+  return allocate(dtype, size);
+}
+
 export function dtypeOf(array: TypedArray): DType {
   if (array instanceof Float32Array) return 'float32';
   if (array instanceof Float64Array) return 'float64';
@@ -45,7 +55,7 @@ export function promote(a: DType, b: DType): DType {
 
 /** Copies `src` into a new array of `dtype` (float→int32 truncates toward zero, like PyTorch). */
 export function castArray(src: TypedArray, dtype: DType): TypedArray {
-  const out = allocate(dtype, src.length); // not slice(): a float32 copy gets arena storage
+  const out = allocateUninit(dtype, src.length); // not slice(): a float32 copy gets arena storage
   if (dtypeOf(src) === dtype) {
     out.set(src);
     return out;

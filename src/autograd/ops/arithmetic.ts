@@ -1,7 +1,7 @@
 // Broadcasting arithmetic: add, sub, mul, div, neg, pow, where. Gradients are returned in the
 // broadcast output shape; the engine reduces them to each operand's shape in one place.
 
-import { allocate, promote, type DType } from '../../kernels/dtype.js';
+import { allocate, allocateUninit, promote, type DType } from '../../kernels/dtype.js';
 import { arith, mapTernary, type ArithOp } from '../../kernels/elementwise.js';
 import { broadcastShapes, sizeOf } from '../../kernels/shape.js';
 import { defineOp } from '../function.js';
@@ -11,7 +11,7 @@ import { asTensor, binaryRaw, floatDType, unaryRaw, type TensorLike } from './he
 /** binaryRaw for the four arithmetic ops, through their dispatching kernel (SIMD for float32). */
 function arithRaw(op: ArithOp, a: Tensor, b: Tensor, dtype?: DType): Tensor {
   const shape = broadcastShapes(op, a.shape, b.shape);
-  const out = allocate(dtype ?? promote(a.dtype, b.dtype), sizeOf(shape));
+  const out = allocateUninit(dtype ?? promote(a.dtype, b.dtype), sizeOf(shape)); // every element written
   arith(op, a.data, a.shape, b.data, b.shape, out, shape);
   return new Tensor(out, shape);
 }

@@ -2,7 +2,7 @@
 // Training normalizes with batch statistics and updates the running ones in place (a side
 // effect, never part of the graph); eval uses the running statistics and is an affine map.
 
-import { allocate, isFloat, type FloatArray } from '../../kernels/dtype.js';
+import { allocateUninit, isFloat, type FloatArray } from '../../kernels/dtype.js';
 import * as K from '../../kernels/batchnorm.js';
 import { fmt, sizeOf } from '../../kernels/shape.js';
 import { defineOp } from '../function.js';
@@ -57,7 +57,7 @@ const batchNormOp = defineOp<[Tensor, Tensor | null, Tensor | null, BnConfig], B
       mean = Float64Array.from(cfg.runningMean!.data);
       invstd = K.invStd(cfg.runningVar!.data, cfg.eps);
     }
-    const out = allocate(x.dtype, x.size) as FloatArray;
+    const out = allocateUninit(x.dtype, x.size) as FloatArray; // normalize writes every element
     K.normalize(x.data, N, C, S, mean, invstd, weight?.data ?? null, bias?.data ?? null, out);
     ctx.saveForBackward(x);
     Object.assign(ctx.state, { mean, invstd, weight, batchStats: cfg.batchStats, dims: [N, C, S] });
@@ -70,7 +70,7 @@ const batchNormOp = defineOp<[Tensor, Tensor | null, Tensor | null, BnConfig], B
     const { sumG, sumGXhat } = K.backwardReduce(g.data, x.data, N, C, S, mean, invstd);
     let gx: Tensor | null = null;
     if (ctx.needsInputGrad[0]) {
-      const out = allocate(x.dtype, x.size) as FloatArray;
+      const out = allocateUninit(x.dtype, x.size) as FloatArray;
       K.backwardInput(g.data, x.data, N, C, S, mean, invstd, weight?.data ?? null, sumG, sumGXhat, batchStats, out);
       gx = new Tensor(out, x.shape);
     }

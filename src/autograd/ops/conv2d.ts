@@ -1,7 +1,7 @@
 // conv2d as PyTorch's F.conv2d (NCHW cross-correlation), on the im2col + GEMM kernels
 // (kernels/conv_dispatch.ts picks the batched wasm path or the plain reference).
 
-import { allocate, castArray, isFloat, type FloatArray } from '../../kernels/dtype.js';
+import { allocateUninit, castArray, isFloat, type FloatArray } from '../../kernels/dtype.js';
 import * as K from '../../kernels/conv.js';
 import * as D from '../../kernels/conv_dispatch.js';
 import { fmt } from '../../kernels/shape.js';
@@ -37,7 +37,7 @@ const conv2dOp = defineOp<[Tensor, Tensor, Tensor | null, K.Conv2dParams], { p: 
     const dtype = x.dtype === 'float64' || weight.dtype === 'float64' || bias?.dtype === 'float64' ? 'float64' : 'float32';
     const xd = asDType(x, dtype);
     const wd = asDType(weight, dtype);
-    const out = allocate(dtype, p.n * p.cOut * p.outH * p.outW) as FloatArray;
+    const out = allocateUninit(dtype, p.n * p.cOut * p.outH * p.outW) as FloatArray; // overwritten by the kernels
     D.conv2dForward(xd.data as FloatArray, wd.data as FloatArray, bias ? (asDType(bias, dtype).data as FloatArray) : null, p, out);
     // x is needed only for the weight gradient, the weight only for the input gradient.
     ctx.saveForBackward(xd, wd);
@@ -49,9 +49,10 @@ const conv2dOp = defineOp<[Tensor, Tensor, Tensor | null, K.Conv2dParams], { p: 
     const [x, w] = ctx.savedTensors;
     const { p, dtype } = ctx.state;
     const gd = asDType(g, dtype).data as FloatArray;
-    const gx = ctx.needsInputGrad[0] ? (allocate(dtype, x.size) as FloatArray) : null;
-    const gw = ctx.needsInputGrad[1] ? (allocate(dtype, w.size) as FloatArray) : null;
-    const gb = ctx.needsInputGrad[2] ? (allocate(dtype, p.cOut) as FloatArray) : null;
+    // conv2dBackward overwrites every gradient it is given
+    const gx = ctx.needsInputGrad[0] ? (allocateUninit(dtype, x.size) as FloatArray) : null;
+    const gw = ctx.needsInputGrad[1] ? (allocateUninit(dtype, w.size) as FloatArray) : null;
+    const gb = ctx.needsInputGrad[2] ? (allocateUninit(dtype, p.cOut) as FloatArray) : null;
     D.conv2dBackward(gd, x.data as FloatArray, w.data as FloatArray, p, { gx, gw, gb });
     return [gx && new Tensor(gx, x.shape), gw && new Tensor(gw, w.shape), gb && new Tensor(gb, [p.cOut]), null];
   },

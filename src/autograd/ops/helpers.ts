@@ -1,6 +1,6 @@
 // Small shared pieces for op definitions: scalar promotion and raw binary/unary evaluation.
 
-import { allocate, isFloat, promote, type DType } from '../../kernels/dtype.js';
+import { allocate, allocateUninit, isFloat, promote, type DType } from '../../kernels/dtype.js';
 import { mapBinary, mapUnary, type BinaryFn, type UnaryFn } from '../../kernels/elementwise.js';
 import { broadcastShapes, sizeOf } from '../../kernels/shape.js';
 import { Tensor } from '../tensor.js';
@@ -19,13 +19,13 @@ export function asTensor(x: TensorLike, like: TensorLike): Tensor {
 
 export function binaryRaw(op: string, a: Tensor, b: Tensor, fn: BinaryFn, dtype?: DType): Tensor {
   const shape = broadcastShapes(op, a.shape, b.shape);
-  const out = allocate(dtype ?? promote(a.dtype, b.dtype), sizeOf(shape));
+  const out = allocateUninit(dtype ?? promote(a.dtype, b.dtype), sizeOf(shape)); // every element written
   mapBinary(a.data, a.shape, b.data, b.shape, out, shape, fn);
   return new Tensor(out, shape);
 }
 
 export function unaryRaw(a: Tensor, fn: UnaryFn, dtype?: DType): Tensor {
-  const out = allocate(dtype ?? a.dtype, a.size);
+  const out = allocateUninit(dtype ?? a.dtype, a.size);
   mapUnary(a.data, out, fn);
   return new Tensor(out, a.shape);
 }

@@ -1,7 +1,7 @@
 // Pointwise functions. Each derivative is written in terms of the input x and output y,
 // so backward is one fused loop: grad * f'(x, y).
 
-import { allocate, type DType } from '../../kernels/dtype.js';
+import { allocate, allocateUninit, type DType } from '../../kernels/dtype.js';
 import { reluBackward, reluForward } from '../../kernels/elementwise.js';
 import { defineOp, type Op } from '../function.js';
 import { Tensor } from '../tensor.js';
@@ -24,7 +24,7 @@ export function pointwiseOp(name: string, f: (x: number) => number, df: Derivati
       const xd = x.data;
       const yd = y.data;
       const gd = g.data;
-      const out = allocate(g.dtype, g.size);
+      const out = allocateUninit(g.dtype, g.size);
       for (let i = 0; i < out.length; i++) out[i] = gd[i] * df(xd[i], yd[i]);
       return [new Tensor(out, g.shape)];
     },
@@ -40,14 +40,14 @@ export const abs = pointwiseOp('abs', Math.abs, (x) => (x > 0 ? 1 : x < 0 ? -1 :
 export const relu = defineOp({
   name: 'relu',
   forward(ctx, x: Tensor) {
-    const y = allocate(x.dtype, x.size);
+    const y = allocateUninit(x.dtype, x.size); // the kernels write every element
     reluForward(x.data, y);
     ctx.saveForBackward(x);
     return new Tensor(y, x.shape);
   },
   backward(ctx, g) {
     const [x] = ctx.savedTensors;
-    const out = allocate(g.dtype, g.size);
+    const out = allocateUninit(g.dtype, g.size);
     reluBackward(g.data, x.data, out);
     return [new Tensor(out, g.shape)];
   },

@@ -120,6 +120,12 @@ export class Arena {
   private f32View: Float32Array;
   private stats = { liveBytes: 0, peakLiveBytes: 0, freeBytes: 0, reused: 0, carved: 0, refused: 0, collections: 0 };
   limitBytes = defaultLimitBytes();
+  /**
+   * Fill storage handed out uninitialized (`float32(n, false)`) with NaN instead of leaving old
+   * contents: a kernel that fails to write some element of its output then shows up as NaN in
+   * tests. Off by default; SKIPGRAD_POISON_UNINIT=1 turns it on.
+   */
+  poisonUninit = process.env.SKIPGRAD_POISON_UNINIT === '1';
 
   constructor(readonly memory: WasmMemory) {
     const Registry = this.collector?.Registry ?? FinalizationRegistry;
@@ -187,7 +193,8 @@ export class Arena {
     if (reusable) this.stats.reused++;
     else this.stats.carved++;
     const view = new Float32Array(this.memory.buffer, at, n);
-    if (reusable && zero) view.fill(0); // freshly grown memory is already zero
+    if (!zero && this.poisonUninit) view.fill(NaN);
+    else if (reusable && zero) view.fill(0); // freshly grown memory is already zero
     this.registry.register(view, at);
     return view;
   }
