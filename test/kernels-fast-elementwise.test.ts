@@ -1,7 +1,7 @@
 // The fast elementwise, batch-norm and pooling kernels (src/kernels/fast/) against their plain
 // TypeScript references, on awkward sizes (not multiples of 4, N = 1, C = 1, planes larger
-// than a chunk, chunk boundaries everywhere), in both kernel modes. These kernels run on the
-// calling thread only, so the thread count does not enter.
+// than a chunk, chunk boundaries everywhere), in both kernel modes, on plain arrays (the copy
+// path). Arena-resident tensors and thread counts: kernels-fast-threads.test.ts.
 //
 // Everything elementwise is bit-identical to the reference by construction (see the kernel
 // headers), so those checks use exact equality (NaN equal to NaN, +0 distinct from -0).
@@ -177,7 +177,7 @@ describe('fast kernels: elementwise', () => {
 });
 
 // [N, C, S] shapes: S < 16 takes the column kernels, larger S the plane kernels; with chunks
-// of 4 or 12 elements, planes of 13, 33 and 5000 are split into segments.
+// of 4 or 12 elements every chunk is one plane (or one row of C*S in column mode).
 const BN_SHAPES: [number, number, number][] = [
   [1, 1, 2], [2, 1, 7], [1, 3, 5], [3, 5, 1], [5, 3, 4], [2, 3, 13], [2, 3, 16], [4, 7, 33], [3, 2, 49], [1, 2, 5000],
 ];

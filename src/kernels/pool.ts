@@ -1,13 +1,15 @@
 // 2-D max, average and adaptive-average pooling (NCHW, as PyTorch) on typed arrays. Every
 // (image, channel) plane is pooled independently; these loops are the reference for faster paths.
-// Max pooling forward dispatches: in 'fast' kernel mode, float32 windows without dilation take
-// the WebAssembly SIMD kernel (fast/pool.ts; identical values and indices), everything else
-// the `...Reference` loop here. Adaptive average pooling likewise takes fast/adaptive_pool.ts.
+// Max pooling dispatches: in 'fast' kernel mode, float32 windows without dilation take the
+// WebAssembly kernels (fast/pool.ts; identical values, indices and gradients), everything else
+// the `...Reference` loops here. Adaptive average pooling likewise takes fast/adaptive_pool.ts.
 
 import type { FloatArray } from './dtype.js';
-import { adaptiveAvgPool2dBackwardBins, adaptiveAvgPool2dForwardBins } from './fast/adaptive_pool.js';
-import { fastEligible, fastEngine } from './fast/engine.js';
-import { maxPool2dForwardWasm } from './fast/pool.js';
+import {
+  adaptiveAvgPool2dBackwardBins, adaptiveAvgPool2dBackwardWasm, adaptiveAvgPool2dForwardBins, adaptiveAvgPool2dForwardWasm,
+} from './fast/adaptive_pool.js';
+import { fastEligible, fastEngine, type FastEngine } from './fast/engine.js';
+import { indexArray, maxPool2dBackwardWasm, maxPool2dForwardWasm } from './fast/pool.js';
 import { getKernelMode } from './mode.js';
 import { fmt } from './shape.js';
 
@@ -80,12 +82,13 @@ export function pool2dParams(xShape: readonly number[], o: Pool2dOptions, op: st
 
 /**
  * Max over each window (padding counts as -Infinity). Writes `out` and
- * returns, per output, the flat index (iy * w + ix) of its maximum within its plane.
+ * returns, per output, the flat index (iy * w + ix) of its maximum within its plane
+ * (-1 for a dilated window that saw only padding).
  */
 export function maxPool2dForward(x: FloatArray, p: Pool2dParams, out: FloatArray): Int32Array {
   const eng = fastMaxPool(x, p, out) ? fastEngine() : null;
   if (!eng) return maxPool2dForwardReference(x, p, out);
-  const indices = new Int32Array(p.n * p.c * p.outH * p.outW);
+  const indices = indexArray(eng, p.n * p.c * p.outH * p.outW); // arena storage: the backward uses it in place
   maxPool2dForwardWasm(eng, x as Float32Array, p, out as Float32Array, indices);
   return indices;
 }
@@ -133,15 +136,31 @@ export function maxPool2dForwardReference(x: FloatArray, p: Pool2dParams, out: F
   return indices;
 }
 
-/** Routes each output gradient to its window's argmax. `gradX` is overwritten. */
+/** The wasm engine if float32 arrays of n elements should take the fast path, else null. */
+function fastFloat32(n: number, a: FloatArray, b: FloatArray): FastEngine | null {
+  if (getKernelMode() !== 'fast' || n === 0 || !fastEligible(n)) return null;
+  return a instanceof Float32Array && b instanceof Float32Array ? fastEngine() : null;
+}
+
+/**
+ * Routes each output gradient to its window's argmax. `gradX` is overwritten. A window that saw
+ * only padding (possible with dilation; its index is -1) passes no gradient on.
+ */
 export function maxPool2dBackward(gradOut: FloatArray, indices: Int32Array, p: Pool2dParams, gradX: FloatArray): void {
+  const eng = fastFloat32(gradX.length, gradOut, gradX);
+  if (eng) maxPool2dBackwardWasm(eng, gradOut as Float32Array, indices, p, gradX as Float32Array);
+  else maxPool2dBackwardReference(gradOut, indices, p, gradX);
+}
+
+export function maxPool2dBackwardReference(gradOut: FloatArray, indices: Int32Array, p: Pool2dParams, gradX: FloatArray): void {
   const hw = p.h * p.w;
   const L = p.outH * p.outW;
   gradX.fill(0);
   for (let plane = 0; plane < p.n * p.c; plane++) {
     for (let k = 0; k < L; k++) {
       const o = plane * L + k;
-      gradX[plane * hw + indices[o]] += gradOut[o];
+      const i = indices[o];
+      if (i >= 0 && i < hw) gradX[plane * hw + i] += gradOut[o];
     }
   }
 }
@@ -226,13 +245,17 @@ export function adaptiveBin(i: number, size: number, out: number): [number, numb
 
 /** Mean of each adaptive bin. `out` [n, c, outH, outW] is fully overwritten. */
 export function adaptiveAvgPool2dForward(x: FloatArray, p: AdaptivePool2dParams, out: FloatArray): void {
-  if (getKernelMode() === 'fast') adaptiveAvgPool2dForwardBins(x, p, out);
+  const eng = out.length > 0 ? fastFloat32(x.length, x, out) : null;
+  if (eng) adaptiveAvgPool2dForwardWasm(eng, x as Float32Array, p, out as Float32Array);
+  else if (getKernelMode() === 'fast') adaptiveAvgPool2dForwardBins(x, p, out);
   else adaptiveAvgPool2dForwardReference(x, p, out);
 }
 
 /** Spreads each output gradient evenly over its bin (bins may overlap). `gradX` is overwritten. */
 export function adaptiveAvgPool2dBackward(gradOut: FloatArray, p: AdaptivePool2dParams, gradX: FloatArray): void {
-  if (getKernelMode() === 'fast') adaptiveAvgPool2dBackwardBins(gradOut, p, gradX);
+  const eng = gradOut.length > 0 ? fastFloat32(gradX.length, gradOut, gradX) : null;
+  if (eng) adaptiveAvgPool2dBackwardWasm(eng, gradOut as Float32Array, p, gradX as Float32Array);
+  else if (getKernelMode() === 'fast') adaptiveAvgPool2dBackwardBins(gradOut, p, gradX);
   else adaptiveAvgPool2dBackwardReference(gradOut, p, gradX);
 }
 

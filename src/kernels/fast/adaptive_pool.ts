@@ -1,10 +1,37 @@
 // Adaptive average pooling with the bins computed once per call instead of once per output
 // window (the reference allocates two [start, end] pairs per output, which dominated its time
-// for ResNet's global average pool), and a straight loop for that global (1x1 output) case.
-// Sums run in the reference's order, so results are identical.
+// for ResNet's global average pool): in wasm for float32 (fast/pool_module.ts; resident
+// tensors in place, split by planes across threads), else in JS with a straight loop for the
+// global (1x1 output) case. Sums run in the reference's order, so results are identical.
 
 import type { FloatArray } from '../dtype.js';
 import type { AdaptivePool2dParams } from '../pool.js';
+import type { FastEngine } from './engine.js';
+import { overPlanes } from './pool.js';
+
+/** Runs an adaptive-pool kernel: the bins (yb, then xb) in scratch, shared by every thread. */
+function binned(eng: FastEngine, kernel: string, src: Float32Array, dst: Float32Array, p: AdaptivePool2dParams, backward: boolean): void {
+  const { n, c, h, w, outH, outW } = p;
+  const yb = bins(h, outH);
+  const xb = bins(w, outW);
+  const [hw, L] = [h * w, outH * outW];
+  const ops = [{ a: src, per: backward ? L : hw }, { a: dst, per: backward ? hw : L, out: true }];
+  overPlanes(eng, kernel, ops, n * c, n * c * hw, 4 * (yb.length + xb.length), (at) => {
+    const i32 = eng.i32;
+    i32.set(yb, at >> 2);
+    i32.set(xb, (at >> 2) + yb.length);
+  }, (at) => [h, w, outH, outW, at]);
+}
+
+/** outH, outW >= 1 (the caller checks). */
+export function adaptiveAvgPool2dForwardWasm(eng: FastEngine, x: Float32Array, p: AdaptivePool2dParams, out: Float32Array): void {
+  binned(eng, 'adaptive_avg_pool', x, out, p, false);
+}
+
+/** outH, outW >= 1 (the caller checks). `gradX` is overwritten. */
+export function adaptiveAvgPool2dBackwardWasm(eng: FastEngine, gradOut: Float32Array, p: AdaptivePool2dParams, gradX: Float32Array): void {
+  binned(eng, 'adaptive_avg_pool_backward', gradOut, gradX, p, true);
+}
 
 /** PyTorch's adaptive bins, [start, end) for output i at [2i], [2i + 1]. */
 function bins(size: number, out: number): Int32Array {

@@ -1,14 +1,16 @@
-// JS side of the wasm batch-norm kernels (float32 input viewed as [N, C, S]): the input goes
-// through the module's memory in chunks, per-channel numbers are float64 arrays in the same
-// memory. Coefficients are computed here exactly as in the reference (kernels/batchnorm.ts), so
-// outputs match it bit for bit given the same statistics.
+// JS side of the wasm batch-norm kernels (float32 input viewed as [N, C, S]); per-channel
+// numbers are float64 arrays in the engine's scratch. Coefficients are computed here exactly as
+// in the reference (kernels/batchnorm.ts), so outputs match it bit for bit given the same
+// statistics.
 //
-// Tried and dropped: keeping a whole tensor in wasm memory between the two passes of the
-// forward (statistics, normalize) and of the backward (reductions, input gradient), to copy it
-// in once. It gained 3-10% on these kernels (~0.5 ms per ResNet-18 step), not worth an API.
+// Arena-resident operands (tensor storage) are used in place, split across threads by channel
+// ranges for large tensors: every channel's sums are then added by one thread in the same
+// order as on one thread, so results do not depend on the thread count. Other arrays go
+// through scratch in chunks of whole planes (or whole rows in column mode), which keeps the
+// summation order, and so the results, the same as in place.
 
 import type { FloatArray, TypedArray } from '../dtype.js';
-import { chunkElements, type FastEngine } from './engine.js';
+import { chunkElements, threadsFor, type FastEngine } from './engine.js';
 
 /**
  * Planes shorter than this go through the column kernels (batchnorm_columns_module.ts).
@@ -18,51 +20,95 @@ import { chunkElements, type FastEngine } from './engine.js';
  */
 const COLUMNS_BELOW_S = 16;
 
+/** [start, end) ranges splitting 0..n into `parts` nearly equal non-empty pieces. */
+function ranges(n: number, parts: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let t = 0, s = 0; t < parts && s < n; t++) {
+    const e = s + Math.floor(n / parts) + (t < n % parts ? 1 : 0);
+    out.push([s, e]);
+    s = e;
+  }
+  return out;
+}
+
+/** A float32 operand of N*C*S elements: read by the kernel, or (`out`) only written. */
+interface Op {
+  a: Float32Array;
+  out?: boolean;
+}
+
 /**
- * How a [N, C, S] tensor is walked, in chunks of at most chunkElements(). Plane mode: chunks of
- * whole (n, c) planes (or segments of one plane larger than a chunk); kernels take
- * (nPlanes, c0, C, S) and per-channel arrays. Column mode (small S): chunks of whole samples,
- * rows of L = C*S; kernels take (nRows, L) and per-column arrays (channel values spread over
- * their S columns). Either way array k of a kernel's per-channel block starts at k * width.
+ * How the kernels see a [N, C, S] tensor. Plane mode: kernels take (nRows, nPlanes, c0, C, S)
+ * and per-channel arrays. Column mode (small S): each sample is a row of L = C*S floats;
+ * kernels take (nRows, W, L) and per-column arrays (channel values spread over their S
+ * columns). Either way array k of a per-channel block starts at k * width values.
  */
-class Walk {
+class Geometry {
   readonly columns: boolean;
   readonly width: number;
-  private readonly cap = chunkElements();
 
   constructor(readonly N: number, readonly C: number, readonly S: number) {
-    this.columns = S < COLUMNS_BELOW_S && C * S <= this.cap;
+    this.columns = S < COLUMNS_BELOW_S;
     this.width = this.columns ? C * S : C;
   }
 
-  kernel(name: string): string {
-    return this.columns ? `${name}_cols` : name;
+  /**
+   * Runs `kernel(...operand pointers, ...geometry, ...table pointers)` over the whole tensor.
+   * `tables` holds `arrays` per-channel float64 arrays (filled by `init(at)` first); the
+   * kernel's table pointers point at arrays `tablePtrs[i]` of it. Returns the tables' address
+   * (valid until the engine's next layout).
+   */
+  pass(eng: FastEngine, kernel: string, ops: readonly Op[], arrays: number, tablePtrs: readonly number[], init: (at: number) => void): number {
+    const { N, C, S, columns, width } = this;
+    const name = columns ? `${kernel}_cols` : kernel;
+    const res = ops.map((o) => eng.resident(o.a));
+    const inPlace = res.every((r) => r >= 0);
+    const copied = inPlace ? [] : ops.flatMap((_, k) => (res[k] < 0 ? [k] : []));
+    const [tab, ...regions] = eng.layout([arrays * width * 8, ...copied.map(() => this.chunk * 4)]);
+    init(tab);
+    // Table pointers for a job starting at column j0 (0 in plane mode: kernels index by channel).
+    const tables = (j0: number) => tablePtrs.map((k) => tab + 8 * (k * width + j0));
+    if (inPlace) {
+      const jobs = ranges(C, Math.min(C, threadsFor(N * C * S))).map(([c0, c1]) => {
+        const ptrs = res.map((r) => r + 4 * c0 * S);
+        return columns ? [...ptrs, N, (c1 - c0) * S, C * S, ...tables(c0 * S)] : [...ptrs, N, c1 - c0, c0, C, S, ...tables(0)];
+      });
+      if (jobs.length === 1) eng.fn(name)(...jobs[0]);
+      else eng.runtime.pool.run(name, jobs);
+      return tab;
+    }
+    const fn = eng.fn(name);
+    const heap = eng.f32; // after layout: growing the memory replaces the view
+    const at = res.slice();
+    copied.forEach((k, j) => (at[k] = regions[j]));
+    this.forChunks((off, len, geometry) => {
+      for (const k of copied) if (!ops[k].out) heap.set(ops[k].a.subarray(off, off + len), at[k] >> 2);
+      fn(...at.map((a, k) => (res[k] >= 0 ? a + 4 * off : a)), ...geometry, ...tables(0));
+      for (const k of copied) if (ops[k].out) ops[k].a.set(heap.subarray(at[k] >> 2, (at[k] >> 2) + len), off);
+    });
+    return tab;
   }
 
-  /** Elements in the largest chunk. */
-  get chunk(): number {
-    const { N, C, S, cap } = this;
-    if (this.columns) return Math.min(N, Math.floor(cap / (C * S))) * C * S;
-    return S > cap ? cap : Math.min(N * C, Math.max(1, Math.floor(cap / S))) * S;
+  /** Elements in the largest chunk of the copy path: whole planes (or rows), at least one. */
+  private get chunk(): number {
+    const { N, C, S } = this;
+    const cap = chunkElements();
+    if (this.columns) return Math.min(N, Math.max(1, Math.floor(cap / (C * S)))) * C * S;
+    return Math.min(N * C, Math.max(1, Math.floor(cap / S))) * S;
   }
 
-  /** visit(offset, length, geometry arguments of the kernel) for every chunk. */
-  forChunks(visit: (offset: number, length: number, geometry: number[]) => void): void {
-    const { N, C, S, cap } = this;
+  /** visit(offset, length, geometry arguments of the kernel) for every chunk of the copy path. */
+  private forChunks(visit: (offset: number, length: number, geometry: number[]) => void): void {
+    const { N, C, S } = this;
+    const per = this.chunk / (this.columns ? C * S : S);
     if (this.columns) {
       const L = C * S;
-      const rows = Math.floor(cap / L);
-      for (let r = 0; r < N; r += rows) visit(r * L, Math.min(rows, N - r) * L, [Math.min(rows, N - r), L]);
-    } else if (S <= cap) {
-      const per = Math.max(1, Math.floor(cap / S));
-      for (let p = 0; p < N * C; p += per) {
-        const np = Math.min(per, N * C - p);
-        visit(p * S, np * S, [np, p % C, C, S]);
-      }
-    } else {
-      for (let p = 0; p < N * C; p++) {
-        for (let s = 0; s < S; s += cap) visit(p * S + s, Math.min(cap, S - s), [1, p % C, C, Math.min(cap, S - s)]);
-      }
+      for (let r = 0; r < N; r += per) visit(r * L, Math.min(per, N - r) * L, [Math.min(per, N - r), L, L]);
+      return;
+    }
+    for (let p = 0; p < N * C; p += per) {
+      const np = Math.min(per, N * C - p);
+      visit(p * S, np * S, [1, np, p % C, C, S]);
     }
   }
 
@@ -83,6 +129,11 @@ class Walk {
     });
   }
 
+  /** Zeroes `arrays` per-channel arrays at `at` (accumulators). */
+  zero(eng: FastEngine, at: number, arrays: number): void {
+    eng.f64.fill(0, at >> 3, (at >> 3) + arrays * this.width);
+  }
+
   /** Channel totals of array k at byte address `at` (in column mode, the sum over its columns). */
   fold(eng: FastEngine, at: number, k: number): Float64Array {
     const base = (at >> 3) + k * this.width;
@@ -99,40 +150,21 @@ class Walk {
 }
 
 /**
- * Runs `kernel(...pointers, ...geometry, ...extra)` over the chunks, first copying each source
- * chunk into its region and afterwards, if `out` is given, copying the first region (where the
- * kernel wrote in place) out.
- */
-function pass(
-  eng: FastEngine, walk: Walk, kernel: string, sources: readonly [Float32Array, number][], extra: readonly number[],
-  out: Float32Array | null,
-): void {
-  const heap = eng.f32;
-  const fn = eng.fn(walk.kernel(kernel));
-  const ptrs = sources.map(([, at]) => at);
-  if (out) ptrs.push(ptrs[0]); // dst = the first source's region
-  walk.forChunks((off, len, geometry) => {
-    for (const [src, at] of sources) heap.set(src.subarray(off, off + len), at >> 2);
-    fn(...ptrs, ...geometry, ...extra);
-    if (out) out.set(heap.subarray(ptrs[0] >> 2, (ptrs[0] >> 2) + len), off);
-  });
-}
-
-/**
  * Per-channel mean and biased variance in one pass: sums of d = x - shift[c] and d^2 in float64,
  * with shift[c] the channel's first value. Then var = (sum d^2 - (sum d)^2 / n) / n loses only
  * about log10((mean - shift)^2 / var) of float64's 16 digits, unlike the unshifted formula.
  */
 export function channelStatsWasm(eng: FastEngine, x: Float32Array, N: number, C: number, S: number): { mean: Float64Array; variance: Float64Array } {
-  const walk = new Walk(N, C, S);
-  const [xAt, shiftAt, accAt] = eng.layout([walk.chunk * 4, walk.width * 8, 2 * walk.width * 8]);
+  const geo = new Geometry(N, C, S);
   const shift = new Float64Array(C);
   for (let c = 0; c < C; c++) shift[c] = x[c * S];
-  walk.spread(eng, shiftAt, [shift]);
-  eng.f64.fill(0, accAt >> 3, (accAt >> 3) + 2 * walk.width);
-  pass(eng, walk, 'bn_stats', [[x, xAt]], [shiftAt, accAt], null);
-  const sd = walk.fold(eng, accAt, 0);
-  const sq = walk.fold(eng, accAt, 1);
+  // tables: shift, then the accumulators sum(d), sum(d^2)
+  const tab = geo.pass(eng, 'bn_stats', [{ a: x }], 3, [0, 1], (at) => {
+    geo.spread(eng, at, [shift]);
+    geo.zero(eng, at + 8 * geo.width, 2);
+  });
+  const sd = geo.fold(eng, tab, 1);
+  const sq = geo.fold(eng, tab, 2);
   const count = N * S;
   const mean = new Float64Array(C);
   const variance = new Float64Array(C);
@@ -148,16 +180,14 @@ export function normalizeWasm(
   eng: FastEngine, x: Float32Array, N: number, C: number, S: number,
   mean: ArrayLike<number>, invstd: Float64Array, weight: TypedArray | null, bias: TypedArray | null, out: Float32Array,
 ): void {
-  const walk = new Walk(N, C, S);
-  const [xAt, coefAt] = eng.layout([walk.chunk * 4, 2 * walk.width * 8]);
+  const geo = new Geometry(N, C, S);
   const scale = new Float64Array(C);
   const shift = new Float64Array(C);
   for (let c = 0; c < C; c++) {
     scale[c] = invstd[c] * (weight ? weight[c] : 1);
     shift[c] = (bias ? bias[c] : 0) - mean[c] * scale[c];
   }
-  walk.spread(eng, coefAt, [scale, shift]);
-  pass(eng, walk, 'bn_apply', [[x, xAt]], [coefAt], out);
+  geo.pass(eng, 'bn_apply', [{ a: x }, { a: out, out: true }], 2, [0], (at) => geo.spread(eng, at, [scale, shift]));
 }
 
 /** Per-channel sum(g) and sum(g * xhat). */
@@ -165,14 +195,14 @@ export function backwardReduceWasm(
   eng: FastEngine, g: Float32Array, x: Float32Array, N: number, C: number, S: number,
   mean: ArrayLike<number>, invstd: Float64Array,
 ): { sumG: Float64Array; sumGXhat: Float64Array } {
-  const walk = new Walk(N, C, S);
-  const ch = walk.chunk * 4;
-  const [gAt, xAt, meanAt, accAt] = eng.layout([ch, ch, walk.width * 8, 2 * walk.width * 8]);
-  walk.spread(eng, meanAt, [mean]);
-  eng.f64.fill(0, accAt >> 3, (accAt >> 3) + 2 * walk.width);
-  pass(eng, walk, 'bn_backward_reduce', [[g, gAt], [x, xAt]], [meanAt, accAt], null);
-  const sumG = walk.fold(eng, accAt, 0);
-  const sumGXhat = walk.fold(eng, accAt, 1).map((v, c) => v * invstd[c]);
+  const geo = new Geometry(N, C, S);
+  // tables: mean, then the accumulators sum(g), sum(g * (x - mean))
+  const tab = geo.pass(eng, 'bn_backward_reduce', [{ a: g }, { a: x }], 3, [0, 1], (at) => {
+    geo.spread(eng, at, [mean]);
+    geo.zero(eng, at + 8 * geo.width, 2);
+  });
+  const sumG = geo.fold(eng, tab, 1);
+  const sumGXhat = geo.fold(eng, tab, 2).map((v, c) => v * invstd[c]);
   return { sumG, sumGXhat };
 }
 
@@ -182,18 +212,16 @@ export function backwardInputWasm(
   mean: ArrayLike<number>, invstd: Float64Array, weight: TypedArray | null,
   sumG: Float64Array, sumGXhat: Float64Array, batchStats: boolean, out: FloatArray,
 ): void {
-  const walk = new Walk(N, C, S);
-  const ch = walk.chunk * 4;
-  const [gAt, xAt, coefAt] = eng.layout([ch, ch, 5 * walk.width * 8]);
+  const geo = new Geometry(N, C, S);
+  const dst = { a: out as Float32Array, out: true };
   const k = new Float64Array(C);
   for (let c = 0; c < C; c++) k[c] = invstd[c] * (weight ? weight[c] : 1);
   if (!batchStats) {
     // g * k, written as g * k + (-0): adding -0 changes no value, not even a signed zero.
-    walk.spread(eng, coefAt, [k, new Float64Array(C).fill(-0)]);
-    pass(eng, walk, 'bn_apply', [[g, gAt]], [coefAt], out as Float32Array);
+    geo.pass(eng, 'bn_apply', [{ a: g }, dst], 2, [0], (at) => geo.spread(eng, at, [k, new Float64Array(C).fill(-0)]));
     return;
   }
   const count = N * S;
-  walk.spread(eng, coefAt, [mean, invstd, k, sumG.map((v) => v / count), sumGXhat.map((v) => v / count)]);
-  pass(eng, walk, 'bn_backward_apply', [[g, gAt], [x, xAt]], [coefAt], out as Float32Array);
+  const coef = [mean, invstd, k, sumG.map((v) => v / count), sumGXhat.map((v) => v / count)];
+  geo.pass(eng, 'bn_backward_apply', [{ a: g }, { a: x }, dst], 5, [0], (at) => geo.spread(eng, at, coef));
 }

@@ -4,6 +4,11 @@
 // arrays (shift or mean, coefficients, accumulators; the JS side expands channels to columns
 // and folds columns back) are read with the same vector loads as the row. Same float64
 // formulas and operation order as batchnorm_module.ts.
+//
+// A call covers the first W columns of nRows rows; rows and column arrays are L apart (so a
+// thread takes a column range by offsetting its pointers). Columns are independent and a
+// vector lane computes exactly what the scalar tail would, so results do not depend on W or on
+// where a range starts; vector loads and stores stay inside the W columns.
 
 import { F64, I32, V128, type FunctionBuilder, type Local, type ModuleBuilder } from '../wasm/emitter.js';
 import {
@@ -20,17 +25,18 @@ interface ColumnLoop {
   scalar(j4: Local, j8: Local): void;
 }
 
-function columnLoop(f: FunctionBuilder, nRows: Local, L: Local, body: ColumnLoop): void {
-  const [r, j4, j8, rowBytes, vecBytes] = [f.local(I32), f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
+function columnLoop(f: FunctionBuilder, nRows: Local, W: Local, L: Local, body: ColumnLoop): void {
+  const [r, j4, j8, rowBytes, vecBytes, endBytes] = [f.local(I32), f.local(I32), f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
   f.local_get(L).i32_const(2).i32_shl().local_set(rowBytes);
-  f.local_get(L).i32_const(~3).i32_and().i32_const(2).i32_shl().local_set(vecBytes);
+  f.local_get(W).i32_const(2).i32_shl().local_set(endBytes);
+  f.local_get(W).i32_const(~3).i32_and().i32_const(2).i32_shl().local_set(vecBytes);
   f.for_(r, 0, nRows, 1, () => {
     f.i32_const(0).local_set(j8);
     f.for_(j4, 0, vecBytes, 16, () => {
       body.vector(j4, j8);
       f.local_get(j8).i32_const(32).i32_add().local_set(j8);
     });
-    f.for_(j4, vecBytes, rowBytes, 4, () => {
+    f.for_(j4, vecBytes, endBytes, 4, () => {
       body.scalar(j4, j8);
       f.local_get(j8).i32_const(8).i32_add().local_set(j8);
     });
@@ -75,13 +81,13 @@ function accumulate(f: FunctionBuilder, acc: Local, k: number, L: Local, j8: Loc
 }
 
 export function emitBatchNormColumns(mb: ModuleBuilder): void {
-  // bn_stats_cols(src, nRows, L, shift, acc): acc[j] += x - shift[j]; acc[L + j] += (x - shift[j])^2
+  // bn_stats_cols(src, nRows, W, L, shift, acc): acc[j] += x - shift[j]; acc[L + j] += (x - shift[j])^2
   {
-    const f = mb.addFunction('bn_stats_cols', [I32, I32, I32, I32, I32], []);
-    const [src, nRows, L, shift, acc] = f.params;
+    const f = mb.addFunction('bn_stats_cols', [I32, I32, I32, I32, I32, I32], []);
+    const [src, nRows, W, L, shift, acc] = f.params;
     const [v, d] = [f.local(V128), f.local(V128)];
     const ds = f.local(F64);
-    columnLoop(f, nRows, L, {
+    columnLoop(f, nRows, W, L, {
       rows: [src],
       vector(j4, j8) {
         f.local_get(src).local_get(j4).i32_add().v128_load().local_set(v);
@@ -112,12 +118,12 @@ export function emitBatchNormColumns(mb: ModuleBuilder): void {
     });
   }
 
-  // bn_apply_cols(src, dst, nRows, L, coef): dst = x * coef[j] + coef[L + j]
+  // bn_apply_cols(src, dst, nRows, W, L, coef): dst = x * coef[j] + coef[L + j]
   {
-    const f = mb.addFunction('bn_apply_cols', [I32, I32, I32, I32, I32], []);
-    const [src, dst, nRows, L, coef] = f.params;
+    const f = mb.addFunction('bn_apply_cols', [I32, I32, I32, I32, I32, I32], []);
+    const [src, dst, nRows, W, L, coef] = f.params;
     const [v, lo, hi] = [f.local(V128), f.local(V128), f.local(V128)];
-    columnLoop(f, nRows, L, {
+    columnLoop(f, nRows, W, L, {
       rows: [src, dst],
       vector(j4, j8) {
         f.local_get(src).local_get(j4).i32_add().v128_load().local_set(v);
@@ -151,12 +157,12 @@ export function emitBatchNormColumns(mb: ModuleBuilder): void {
     });
   }
 
-  // bn_backward_reduce_cols(g, x, nRows, L, mean, acc): acc[j] += g; acc[L + j] += g * (x - mean[j])
+  // bn_backward_reduce_cols(g, x, nRows, W, L, mean, acc): acc[j] += g; acc[L + j] += g * (x - mean[j])
   {
-    const f = mb.addFunction('bn_backward_reduce_cols', [I32, I32, I32, I32, I32, I32], []);
-    const [g, x, nRows, L, mean, acc] = f.params;
+    const f = mb.addFunction('bn_backward_reduce_cols', [I32, I32, I32, I32, I32, I32, I32], []);
+    const [g, x, nRows, W, L, mean, acc] = f.params;
     const [gv, xv] = [f.local(V128), f.local(V128)];
-    columnLoop(f, nRows, L, {
+    columnLoop(f, nRows, W, L, {
       rows: [g, x],
       vector(j4, j8) {
         f.local_get(g).local_get(j4).i32_add().v128_load().local_set(gv);
@@ -186,11 +192,11 @@ export function emitBatchNormColumns(mb: ModuleBuilder): void {
     });
   }
 
-  // bn_backward_apply_cols(g, x, dst, nRows, L, coef), column arrays k = 0..4 of coef: mean,
+  // bn_backward_apply_cols(g, x, dst, nRows, W, L, coef), column arrays k = 0..4 of coef: mean,
   // invstd, k, meanG, meanGXhat;  dst = k * ((g - meanG) - ((x - mean) * invstd) * meanGXhat)
   {
-    const f = mb.addFunction('bn_backward_apply_cols', [I32, I32, I32, I32, I32, I32], []);
-    const [g, x, dst, nRows, L, coef] = f.params;
+    const f = mb.addFunction('bn_backward_apply_cols', [I32, I32, I32, I32, I32, I32, I32], []);
+    const [g, x, dst, nRows, W, L, coef] = f.params;
     const [gv, xv, lo, hi] = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
     const formula = (j8: Local, half: number, vector: boolean, pushG: () => void, pushX: () => void): void => {
       const [sub, mul] = vector ? [f64x2Sub, f64x2Mul] : [f64Sub, f64Mul];
@@ -213,7 +219,7 @@ export function emitBatchNormColumns(mb: ModuleBuilder): void {
       sub(f);
       mul(f);
     };
-    columnLoop(f, nRows, L, {
+    columnLoop(f, nRows, W, L, {
       rows: [g, x, dst],
       vector(j4, j8) {
         f.local_get(g).local_get(j4).i32_add().v128_load().local_set(gv);

@@ -1,7 +1,10 @@
-// WebAssembly SIMD bodies of the float32 batch-norm kernels. A chunk of the input is a run of
-// whole (n, c) planes of S floats; plane p of a chunk has channel (c0 + p) mod C. Per-channel
-// numbers (shifts, means, coefficients, accumulators) are float64 arrays of C values, one after
-// the other at the given address (array k of channel c at 8 * (k * C + c)).
+// WebAssembly SIMD bodies of the float32 batch-norm kernels on [N, C, S] data. A call covers
+// nRows rows (samples, C*S floats apart) of nPlanes consecutive (n, c) planes of S floats each,
+// starting at channel c0; within a row, plane p has channel (c0 + p) mod C. The copy path runs
+// one row of planes that may wrap into the next sample (a chunk); the in-place path gives each
+// thread all N rows of its channel range, so each channel is summed by one thread, in n order.
+// Per-channel numbers (shifts, means, coefficients, accumulators) are float64 arrays of C
+// values, one after the other at the given address (array k of channel c at 8 * (k * C + c)).
 //
 // Arithmetic is done in float64 (f32 lanes promoted to f64x2, results demoted), in the same
 // operation order as the reference loops in kernels/batchnorm.ts, so the elementwise outputs
@@ -43,25 +46,26 @@ interface PlaneLoop {
   end(c: Local): void;
 }
 
-/** The loop over the planes of a chunk. Parameters (after the pointers): nPlanes, c0, C, S. */
-function planeLoop(f: FunctionBuilder, nPlanes: Local, c0: Local, C: Local, S: Local, body: PlaneLoop): void {
-  const p = f.local(I32);
-  const c = f.local(I32);
-  const j = f.local(I32);
-  const rowBytes = f.local(I32);
-  const vecBytes = f.local(I32);
+/** The loop over rows and their planes. Parameters (after the pointers): nRows, nPlanes, c0, C, S. */
+function planeLoop(f: FunctionBuilder, nRows: Local, nPlanes: Local, c0: Local, C: Local, S: Local, body: PlaneLoop): void {
+  const [r, p, c, j, rowBytes, vecBytes, skip] = [f.local(I32), f.local(I32), f.local(I32), f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
   f.local_get(S).i32_const(2).i32_shl().local_set(rowBytes);
   f.local_get(S).i32_const(~3).i32_and().i32_const(2).i32_shl().local_set(vecBytes);
-  f.local_get(c0).local_set(c);
-  f.for_(p, 0, nPlanes, 1, () => {
-    body.begin(c);
-    f.for_(j, 0, vecBytes, 16, () => body.vector(j));
-    f.for_(j, vecBytes, rowBytes, 4, () => body.scalar(j));
-    body.end(c);
-    for (const ptr of body.ptrs) f.local_get(ptr).local_get(rowBytes).i32_add().local_set(ptr);
-    // c = c + 1 == C ? 0 : c + 1
-    f.local_get(c).i32_const(1).i32_add().local_tee(c).local_get(C).i32_eq();
-    f.if_(() => f.i32_const(0).local_set(c));
+  // from the end of a row's planes to the next row's first: the other channels' planes
+  f.local_get(C).local_get(nPlanes).i32_sub().local_get(rowBytes).i32_mul().local_set(skip);
+  f.for_(r, 0, nRows, 1, () => {
+    f.local_get(c0).local_set(c);
+    f.for_(p, 0, nPlanes, 1, () => {
+      body.begin(c);
+      f.for_(j, 0, vecBytes, 16, () => body.vector(j));
+      f.for_(j, vecBytes, rowBytes, 4, () => body.scalar(j));
+      body.end(c);
+      for (const ptr of body.ptrs) f.local_get(ptr).local_get(rowBytes).i32_add().local_set(ptr);
+      // c = c + 1 == C ? 0 : c + 1
+      f.local_get(c).i32_const(1).i32_add().local_tee(c).local_get(C).i32_eq();
+      f.if_(() => f.i32_const(0).local_set(c));
+    });
+    for (const ptr of body.ptrs) f.local_get(ptr).local_get(skip).i32_add().local_set(ptr);
   });
 }
 
@@ -91,16 +95,16 @@ function addPairToAcc(f: FunctionBuilder, acc: Local, C: Local, c: Local, vs: Lo
 }
 
 export function emitBatchNorm(mb: ModuleBuilder): void {
-  // bn_stats(src, nPlanes, c0, C, S, shift, acc): acc[c] += sum(x - shift[c]),
+  // bn_stats(src, nRows, nPlanes, c0, C, S, shift, acc): acc[c] += sum(x - shift[c]),
   // acc[C + c] += sum((x - shift[c])^2). One pass; the shift keeps the variance exact enough.
   {
-    const f = mb.addFunction('bn_stats', [I32, I32, I32, I32, I32, I32, I32], []);
-    const [src, nPlanes, c0, C, S, shift, acc] = f.params;
+    const f = mb.addFunction('bn_stats', [I32, I32, I32, I32, I32, I32, I32, I32], []);
+    const [src, nRows, nPlanes, c0, C, S, shift, acc] = f.params;
     const k = f.local(F64);
     const kv = f.local(V128);
     const [vs, vq, v, d] = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
     const [ts, tq, ds] = [f.local(F64), f.local(F64), f.local(F64)];
-    planeLoop(f, nPlanes, c0, C, S, {
+    planeLoop(f, nRows, nPlanes, c0, C, S, {
       ptrs: [src],
       begin(c) {
         f64At(f, shift, 0, C, c);
@@ -150,14 +154,14 @@ export function emitBatchNorm(mb: ModuleBuilder): void {
     });
   }
 
-  // bn_apply(src, dst, nPlanes, c0, C, S, coef): dst = x * coef[c] + coef[C + c] (float64, then
-  // rounded to f32, as the reference's `x * scale + shift`).
+  // bn_apply(src, dst, nRows, nPlanes, c0, C, S, coef): dst = x * coef[c] + coef[C + c]
+  // (float64, then rounded to f32, as the reference's `x * scale + shift`).
   {
-    const f = mb.addFunction('bn_apply', [I32, I32, I32, I32, I32, I32, I32], []);
-    const [src, dst, nPlanes, c0, C, S, coef] = f.params;
+    const f = mb.addFunction('bn_apply', [I32, I32, I32, I32, I32, I32, I32, I32], []);
+    const [src, dst, nRows, nPlanes, c0, C, S, coef] = f.params;
     const [scale, shift] = [f.local(F64), f.local(F64)];
     const [sv, hv, v, lo, hi] = [f.local(V128), f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
-    planeLoop(f, nPlanes, c0, C, S, {
+    planeLoop(f, nRows, nPlanes, c0, C, S, {
       ptrs: [src, dst],
       begin(c) {
         f64At(f, coef, 0, C, c);
@@ -200,16 +204,16 @@ export function emitBatchNorm(mb: ModuleBuilder): void {
     });
   }
 
-  // bn_backward_reduce(g, x, nPlanes, c0, C, S, mean, acc): acc[c] += sum(g),
+  // bn_backward_reduce(g, x, nRows, nPlanes, c0, C, S, mean, acc): acc[c] += sum(g),
   // acc[C + c] += sum(g * (x - mean[c])).
   {
-    const f = mb.addFunction('bn_backward_reduce', [I32, I32, I32, I32, I32, I32, I32, I32], []);
-    const [g, x, nPlanes, c0, C, S, mean, acc] = f.params;
+    const f = mb.addFunction('bn_backward_reduce', [I32, I32, I32, I32, I32, I32, I32, I32, I32], []);
+    const [g, x, nRows, nPlanes, c0, C, S, mean, acc] = f.params;
     const m = f.local(F64);
     const mv = f.local(V128);
     const [vs, vq, gv, xv, gd] = [f.local(V128), f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
     const [ts, tq, gs] = [f.local(F64), f.local(F64), f.local(F64)];
-    planeLoop(f, nPlanes, c0, C, S, {
+    planeLoop(f, nRows, nPlanes, c0, C, S, {
       ptrs: [g, x],
       begin(c) {
         f64At(f, mean, 0, C, c);
@@ -263,11 +267,11 @@ export function emitBatchNorm(mb: ModuleBuilder): void {
     });
   }
 
-  // bn_backward_apply(g, x, dst, nPlanes, c0, C, S, coef), per-channel arrays k = 0..4 of coef:
+  // bn_backward_apply(g, x, dst, nRows, nPlanes, c0, C, S, coef), per-channel arrays k = 0..4 of coef:
   // mean, invstd, k, meanG, meanGXhat;  dst = k * ((g - meanG) - ((x - mean) * invstd) * meanGXhat).
   {
-    const f = mb.addFunction('bn_backward_apply', [I32, I32, I32, I32, I32, I32, I32, I32], []);
-    const [g, x, dst, nPlanes, c0, C, S, coef] = f.params;
+    const f = mb.addFunction('bn_backward_apply', [I32, I32, I32, I32, I32, I32, I32, I32, I32], []);
+    const [g, x, dst, nRows, nPlanes, c0, C, S, coef] = f.params;
     const sc = [f.local(F64), f.local(F64), f.local(F64), f.local(F64), f.local(F64)];
     const vc = [f.local(V128), f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
     const [gv, xv, lo, hi] = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
@@ -288,7 +292,7 @@ export function emitBatchNorm(mb: ModuleBuilder): void {
       ops.sub(f);
       ops.mul(f);
     };
-    planeLoop(f, nPlanes, c0, C, S, {
+    planeLoop(f, nRows, nPlanes, c0, C, S, {
       ptrs: [g, x, dst],
       begin(c) {
         for (let k = 0; k < 5; k++) {
