@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gemm, gemmInfo, gemmReference, getGemmTuning, setGemmTuning, type GemmTuning } from '../src/kernels/gemm.js';
+import { gemm, gemmHeap, gemmInfo, gemmReference, getGemmTuning, setGemmTuning, type GemmTuning } from '../src/kernels/gemm.js';
 import { getKernelMode, setKernelMode } from '../src/kernels/mode.js';
 import { getNumThreads, KernelPool, setNumThreads } from '../src/kernels/threads/pool.js';
 import { F32, I32, ModuleBuilder, sleb, uleb } from '../src/kernels/wasm/emitter.js';
@@ -285,5 +285,42 @@ describe('plain SIMD128 fallback module', () => {
     pool.run('gemm', [job, second]);
     expect(Array.from(f32().slice(c2 / 4, c2 / 4 + M * N))).toEqual(Array.from(got));
     await pool.terminate();
+  });
+});
+
+describe('gemmHeap.gemmBatch (independent products, each whole on one thread)', () => {
+  it.each([1, 2])('gives gemm\'s bits for every product, %i thread(s), K across several blocks', (threads) => {
+    const saved = getNumThreads();
+    const tuning = setGemmTuning({ minFlopsPerThread: 0 });
+    setNumThreads(threads);
+    try {
+      const heap = gemmHeap()!;
+      const rand = rng(40 + threads);
+      for (const [M, N, K, count] of [[13, 37, 600, 5], [64, 49, 64, 16], [3, 5, 1, 3]]) {
+        const As = Array.from({ length: count }, () => randomF32(M * K, rand));
+        const Bs = Array.from({ length: count }, () => randomF32(K * N, rand));
+        const [aBytes, bBytes, cBytes] = [4 * M * K + 64, 4 * K * N + 64, 4 * M * N + 64].map((b) => Math.ceil(b / 64) * 64);
+        const per = aBytes + bBytes + cBytes;
+        const base = heap.scratch(count * per + heap.batchScratchBytes(M, N, K, count));
+        const f = heap.f32();
+        const products = As.map((A, i) => {
+          const at = base + i * per;
+          f.set(A, at / 4);
+          f.set(Bs[i], (at + aBytes) / 4);
+          return [at, at + aBytes, at + aBytes + bBytes] as const;
+        });
+        heap.gemmBatch(M, N, K, products, base + count * per);
+        // read every C out before calling gemm: its copy path lays out in the same scratch block
+        const got = products.map(([, , cAt]) => heap.f32().slice(cAt / 4, cAt / 4 + M * N));
+        got.forEach((C, i) => {
+          const expected = new Float32Array(M * N);
+          gemm(false, false, M, N, K, 1, As[i], 0, K, Bs[i], 0, N, 0, expected, 0, N);
+          expect(Array.from(C), `product ${i} of ${M}x${N}x${K}`).toEqual(Array.from(expected));
+        });
+      }
+    } finally {
+      setNumThreads(saved);
+      setGemmTuning(tuning);
+    }
   });
 });

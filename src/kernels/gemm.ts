@@ -408,6 +408,24 @@ function gemmFast(
 // Resident operands: callers that can build their operands in the wasm memory themselves
 // (convolution writes its im2col columns there) skip gemm's copies entirely.
 
+/**
+ * Independent products of one shape (C_i = A_i B_i, row-major, lda = K, ldb = ldc = N), each
+ * whole on one thread, P at a time: the per-thread argument lists of each round. Each product
+ * is blocked exactly as planJob blocks it, so every element is summed in `gemm`'s order.
+ */
+function planBatch(M: number, N: number, K: number, count: number) {
+  const kc = kBlock(K);
+  const nc = Math.min(NC, N);
+  const apBytes = align64(packedABytes(MC, kc));
+  const bpBytes = align64(packedBBytes(kc, nc));
+  const perThread = apBytes + bpBytes + align64(TILE_TMP_BYTES);
+  const byWork = tuning.minFlopsPerThread > 0 ? Math.floor((count * 2 * M * N * K) / tuning.minFlopsPerThread) : Infinity;
+  const P = Math.max(1, Math.min(getNumThreads(), count, byWork));
+  const args = (a: number, b: number, c: number, scratch: number): number[] =>
+    [M, N, K, a, K, 1, b, N, 1, c, N, 1, 0, scratch, scratch + apBytes, scratch + apBytes + bpBytes, MC, kc, nc];
+  return { P, perThread, args };
+}
+
 /** Scratch bytes planJob uses for this shape at the current thread count (it does not depend on op(A), op(B)). */
 function packScratchBytes(M: number, N: number, K: number): number {
   return M === 0 || N === 0 || K === 0 ? 0 : planJob(false, false, M, N, K, 1, 0, K, 0, N, 0, 0, N, 0).scratchBytes;
@@ -441,6 +459,15 @@ export interface GemmHeap {
     transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
     aAt: number, lda: number, bAt: number, ldb: number, beta: number, cAt: number, ldc: number, scratchAt: number,
   ): void;
+  /** Scratch bytes `gemmBatch` uses for `count` products of this shape at the current thread count. */
+  batchScratchBytes(M: number, N: number, K: number, count: number): number;
+  /**
+   * C_i = A_i B_i for independent products of one shape (row-major; lda = K, ldb = ldc = N;
+   * byte addresses [aAt, bAt, cAt] each), every product whole on one thread, as many at once
+   * as there are threads: for batches of products too small to split one by one (Winograd's
+   * 16). Each element is summed in `gemm`'s order, so results match it bit for bit.
+   */
+  gemmBatch(M: number, N: number, K: number, products: readonly (readonly [number, number, number])[], scratchAt: number): void;
 }
 
 function checkResident(name: string, at: number, rows: number, cols: number, ld: number, bytes: number): void {
@@ -475,6 +502,28 @@ function makeHeap(eng: Engine): GemmHeap {
         throw new RangeError(`gemmHeap.gemm: scratch at ${scratchAt} (${job.scratchBytes} bytes, 64-byte aligned) exceeds the wasm memory (${bytes} bytes)`);
       }
       pool.run('gemm', job.args);
+    },
+    batchScratchBytes: (M, N, K, count) => (M === 0 || N === 0 || K === 0 || count === 0 ? 0 : planBatch(M, N, K, count).P * planBatch(M, N, K, count).perThread),
+    gemmBatch(M, N, K, products, scratchAt) {
+      if (M === 0 || N === 0 || products.length === 0) return;
+      const bytes = arena.byteLength;
+      for (const [aAt, bAt, cAt] of products) {
+        checkResident('A', aAt, M, K, Math.max(1, K), bytes);
+        checkResident('B', bAt, K, N, N, bytes);
+        checkResident('C', cAt, M, N, N, bytes);
+      }
+      if (K === 0) {
+        for (const [, , cAt] of products) scaleC(M, N, 0, arena.f32, cAt / 4, N);
+        return;
+      }
+      const { P, perThread, args } = planBatch(M, N, K, products.length);
+      if (!Number.isInteger(scratchAt) || scratchAt < CONTROL_BYTES || scratchAt % 64 !== 0 || scratchAt + P * perThread > bytes) {
+        throw new RangeError(`gemmHeap.gemmBatch: scratch at ${scratchAt} (${P * perThread} bytes, 64-byte aligned) exceeds the wasm memory (${bytes} bytes)`);
+      }
+      for (let r = 0; r < products.length; r += P) {
+        const round = products.slice(r, r + P).map(([a, b, c], t) => args(a, b, c, scratchAt + t * perThread));
+        pool.run('gemm', round);
+      }
     },
   };
 }
