@@ -202,13 +202,14 @@ describe('FastEngine.map: resident, foreign and mixed operands, 1 and 2 threads,
     }
   });
 
-  it('reductions read resident tensors in place: same values as the reference', () => {
-    const prev = setFastTuning({ minElements: 0 });
+  it.each([1, 2])('reductions read resident tensors in place, outer slabs split across %i thread(s): same values as the reference', (t) => {
+    setNumThreads(t);
+    const prev = setFastTuning({ minElements: 0, parallelElements: 4 });
     try {
       const shape = [6, 35, 3, 5];
       const x = filled(6 * 35 * 15, true, rng(3));
       for (const i of [3, 7, 9]) x[i] = i; // no NaN: sums compared numerically below
-      for (const axes of [[0], [1], [0, 2], [1, 2, 3]]) expectSameBits(sumAxes(x, shape, axes), sumAxesReference(x, shape, axes), `sum over ${axes}`);
+      for (const axes of [[0], [1], [0, 2], [1, 2, 3], [3]]) expectSameBits(sumAxes(x, shape, axes), sumAxesReference(x, shape, axes), `sum over ${axes}`);
       for (const axis of [0, 1, 3]) {
         const got = extremumAxis(x, shape, axis, true);
         const want = extremumAxisReference(x, shape, axis, true);

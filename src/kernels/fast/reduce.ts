@@ -5,7 +5,7 @@
 // element, which is copied out once that output is complete.
 
 import { allocate } from '../dtype.js';
-import { chunkElements, type FastEngine } from './engine.js';
+import { chunkElements, splitRange, threadsFor, type FastEngine } from './engine.js';
 
 /** One reduction: how its state is laid out, started, advanced and read out. */
 interface Pass {
@@ -13,8 +13,9 @@ interface Pass {
   stateBytes: readonly number[];
   /** Sets the state of `count` output elements at the regions `at` to the empty reduction. */
   init(at: readonly number[], count: number): void;
-  /** Runs the kernel on a chunk of nO x kn x w elements at `src`, the first k being kBase. */
-  run(src: number, at: readonly number[], nO: number, kn: number, w: number, kBase: number): void;
+  /** The kernel's export name and its arguments for a chunk of nO x kn x w elements at `src`, the first k being kBase. */
+  kernel: string;
+  args(src: number, at: readonly number[], nO: number, kn: number, w: number, kBase: number): number[];
   /** Copies `count` finished outputs to output position `offset`. */
   finish(at: readonly number[], count: number, offset: number): void;
 }
@@ -29,13 +30,18 @@ interface Pass {
 function walk(eng: FastEngine, x: Float32Array, outer: number, len: number, inner: number, pass: Pass): void {
   const xAt = eng.resident(x);
   if (xAt >= 0) {
-    // Arena storage: one call over the whole tensor in place (same per-element order as chunks of whole slabs).
+    // Arena storage: in place, the outer slabs split across threads (each output element is
+    // reduced by one thread, in the same order as on one: the split never changes the bits).
     const at = eng.layout(pass.stateBytes.map((b) => b * outer * inner));
     pass.init(at, outer * inner);
-    pass.run(xAt, at, outer, len, inner, 0);
+    const T = Math.min(outer, threadsFor(outer * len * inner));
+    const jobs = splitRange(4 * outer, T).map(([a, b]) => [a / 4, b / 4]); // whole slabs per thread
+    eng.runtime.pool.run(pass.kernel, jobs.map(([o0, o1]) =>
+      pass.args(xAt + 4 * o0 * len * inner, at.map((r, k) => r + pass.stateBytes[k] * o0 * inner), o1 - o0, len, inner, 0)));
     pass.finish(at, outer * inner, 0);
     return;
   }
+  const run = eng.fn(pass.kernel);
   const cap = chunkElements();
   const slab = len * inner;
   const perChunk = slab <= cap ? Math.min(outer, Math.floor(cap / slab)) : 1;
@@ -50,7 +56,7 @@ function walk(eng: FastEngine, x: Float32Array, outer: number, len: number, inne
       const n = Math.min(perChunk, outer - o);
       heap.set(x.subarray(o * slab, (o + n) * slab), s);
       pass.init(at, n * inner);
-      pass.run(src, at, n, len, inner, 0);
+      run(...pass.args(src, at, n, len, inner, 0));
       pass.finish(at, n * inner, o * inner);
     }
     return;
@@ -64,7 +70,7 @@ function walk(eng: FastEngine, x: Float32Array, outer: number, len: number, inne
         const first = (o * len + k0) * inner + i0;
         if (wc === inner) heap.set(x.subarray(first, first + kn * inner), s);
         else for (let k = 0; k < kn; k++) heap.set(x.subarray(first + k * inner, first + k * inner + wc), s + k * wc);
-        pass.run(src, at, 1, kn, wc, k0);
+        run(...pass.args(src, at, 1, kn, wc, k0));
       }
       pass.finish(at, wc, o * inner + i0);
     }
@@ -74,12 +80,11 @@ function walk(eng: FastEngine, x: Float32Array, outer: number, len: number, inne
 /** out[o, i] = sum over k of x[o, k, i], added in float64 and rounded once. */
 export function sumAxisWasm(eng: FastEngine, x: Float32Array, outer: number, len: number, inner: number): Float32Array {
   const out = allocate('float32', outer * inner) as Float32Array;
-  const rows = eng.fn('sum_rows');
-  const cols = eng.fn('sum_cols');
   walk(eng, x, outer, len, inner, {
     stateBytes: [8],
     init: ([acc], count) => eng.f64.fill(0, acc >> 3, (acc >> 3) + count),
-    run: (src, [acc], nO, kn, w) => (inner === 1 ? rows(src, acc, nO, kn) : cols(src, acc, nO, kn, w)),
+    kernel: inner === 1 ? 'sum_rows' : 'sum_cols',
+    args: (src, [acc], nO, kn, w) => (inner === 1 ? [src, acc, nO, kn] : [src, acc, nO, kn, w]),
     finish: ([acc], count, offset) => out.set(eng.f64.subarray(acc >> 3, (acc >> 3) + count), offset),
   });
   return out;
@@ -97,15 +102,14 @@ export function extremumAxisWasm(
   const values = allocate('float32', outer * inner) as Float32Array;
   const indices = new Int32Array(outer * inner);
   const name = wantMax ? 'max' : 'min';
-  const rows = eng.fn(`${name}_rows`);
-  const cols = eng.fn(`${name}_cols`);
   walk(eng, x, outer, len, inner, {
     stateBytes: [4, 4],
     init([b, ix], count) {
       eng.f32.fill(wantMax ? -Infinity : Infinity, b >> 2, (b >> 2) + count);
       eng.i32.fill(0, ix >> 2, (ix >> 2) + count);
     },
-    run: (src, [b, ix], nO, kn, w, kBase) => (inner === 1 ? rows(src, b, ix, nO, kn, kBase) : cols(src, b, ix, nO, kn, w, kBase)),
+    kernel: `${name}_${inner === 1 ? 'rows' : 'cols'}`,
+    args: (src, [b, ix], nO, kn, w, kBase) => (inner === 1 ? [src, b, ix, nO, kn, kBase] : [src, b, ix, nO, kn, w, kBase]),
     finish([b, ix], count, offset) {
       values.set(eng.f32.subarray(b >> 2, (b >> 2) + count), offset);
       indices.set(eng.i32.subarray(ix >> 2, (ix >> 2) + count), offset);
