@@ -7,6 +7,8 @@
 //   --layers / --step  only the per-layer table / only the training step
 //   --size S           the training step on S x S images (default 28; the layers are 28x28 only)
 //   --reference        also the plain TypeScript kernels (slow: one run each)
+//   --plain            per-layer operands in ordinary arrays (copied through kernel scratch)
+//                      instead of kernel-arena storage (used in place, as tensors are)
 //
 // Kernels compared per layer:
 //   batched  conv_fast.ts: one GEMM per group for the whole batch, operands built in wasm memory
@@ -28,6 +30,7 @@ import { conv2dBackwardFast, conv2dForwardFast } from '../src/kernels/conv_fast.
 import { gemmInfo } from '../src/kernels/gemm.js';
 import { setKernelMode } from '../src/kernels/mode.js';
 import { setNumThreads } from '../src/kernels/threads/pool.js';
+import { allocate } from '../src/kernels/dtype.js';
 import { randomArray } from './random.js';
 
 const args = process.argv.slice(2);
@@ -147,12 +150,19 @@ if (!args.includes('--step') && stepChild === undefined) {
   for (const L of layers) {
     const p = R.conv2dParams(L.x, L.w, { stride: [L.stride, L.stride], padding: [L.pad, L.pad], dilation: [1, 1], groups: 1 });
     const flops = 2 * p.n * p.cOut * p.outH * p.outW * p.cIn * p.kh * p.kw;
-    const x = randomArray(size(L.x), 1);
-    const w = randomArray(size(L.w), 2);
-    const gy = randomArray(p.n * p.cOut * p.outH * p.outW, 3);
-    const out = new Float32Array(gy.length);
-    const gx = new Float32Array(x.length);
-    const gw = new Float32Array(w.length);
+    // tensors' storage is arena-resident (allocate), which the kernels use in place
+    const place = (a: Float32Array): Float32Array => {
+      if (args.includes('--plain')) return a;
+      const r = allocate('float32', a.length) as Float32Array;
+      r.set(a);
+      return r;
+    };
+    const x = place(randomArray(size(L.x), 1));
+    const w = place(randomArray(size(L.w), 2));
+    const gy = place(randomArray(p.n * p.cOut * p.outH * p.outW, 3));
+    const out = place(new Float32Array(gy.length));
+    const gx = place(new Float32Array(x.length));
+    const gw = place(new Float32Array(w.length));
     const kernels: [string, string, () => void][] = [
       ['fwd', 'batched', () => conv2dForwardFast(x, w, null, p, out)],
       ['fwd', 'per-img', () => R.conv2dForward(x, w, null, p, out)],

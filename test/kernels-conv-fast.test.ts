@@ -1,14 +1,18 @@
 // The batched wasm convolution (kernels/conv_fast.ts) against the plain reference (kernels/conv.ts
-// in 'reference' kernel mode, which sums in float64), on awkward shapes, 1 and 2 threads.
+// in 'reference' kernel mode, which sums in float64), on awkward shapes, 1 and 2 threads; and
+// against itself: the same bits with its helpers split across threads and with its operands
+// resident in the kernel arena (used in place) or not (copied).
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { conv2d } from '../src/autograd/ops/conv2d.js';
 import { tensor, type Tensor } from '../src/index.js';
 import * as R from '../src/kernels/conv.js';
 import { conv2dBackward, conv2dForward } from '../src/kernels/conv_dispatch.js';
-import { conv2dBackwardFast, conv2dForwardFast, pixelClasses, setConvChunkBudget } from '../src/kernels/conv_fast.js';
+import { conv2dBackwardFast, conv2dForwardFast, pixelClasses, setConvChunkBudget, setConvParallelFloats } from '../src/kernels/conv_fast.js';
+import { allocate } from '../src/kernels/dtype.js';
 import { gemm, gemmHeap, gemmInfo, setGemmTuning, type GemmTuning } from '../src/kernels/gemm.js';
 import { getKernelMode, setKernelMode } from '../src/kernels/mode.js';
+import { kernelRuntime } from '../src/kernels/runtime.js';
 import { getNumThreads, setNumThreads } from '../src/kernels/threads/pool.js';
 import { abs, randomF32, rng } from './helpers/random.js';
 
@@ -242,6 +246,122 @@ describe('conv_fast against the reference', () => {
     expect(classes([1, 1, 7, 7], [1, 1, 3, 3], 1, 1)).toEqual([{ at: [0, 0, 7, 7], taps: [0, 1, 2, 3, 4, 5, 6, 7, 8], padded: true }]);
     // no tap ever reaches the input
     expect(classes([1, 1, 1, 1], [1, 1, 1, 1], 2, 1)).toEqual([{ at: [0, 0, 2, 2], taps: [], padded: false }]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Residency and helper threads: every variant must give the bits of the single-threaded run on
+// plain arrays.
+
+interface SplitCase extends Case {
+  /** setConvChunkBudget for this case (floats), to get several chunks. */
+  chunk?: number;
+}
+
+// Arrays are mostly >= 256 floats, so that allocate('float32') puts them in the arena.
+const splitCases: SplitCase[] = [
+  { name: '1x1 stride 1, batch 1', x: [1, 24, 5, 7], w: [16, 24, 1, 1], bias: true },
+  { name: '1x1 stride 2 on a 7x5 map', x: [3, 20, 7, 5], w: [18, 20, 1, 1], stride: [2, 2] },
+  { name: '7x7 stride 2 pad 3, 3 channels (the stem)', x: [2, 3, 13, 11], w: [8, 3, 7, 7], stride: [2, 2], padding: [3, 3], bias: true },
+  { name: '7x7 stride 2 pad 3, 1 channel (im2col split by images)', x: [5, 1, 15, 15], w: [8, 1, 7, 7], stride: [2, 2], padding: [3, 3] },
+  { name: '3x3 pad 1, groups 2, 5x7 maps', x: [3, 6, 5, 7], w: [10, 3, 3, 3], padding: [1, 1], groups: 2, bias: true },
+  { name: 'depthwise 3x3 stride 2 pad 1 on 9x7', x: [3, 8, 9, 7], w: [8, 1, 3, 3], stride: [2, 2], padding: [1, 1], groups: 8 },
+  { name: 'pad 3 on a 2x3 map (taps that only see padding)', x: [2, 6, 2, 3], w: [8, 6, 3, 3], padding: [3, 3], bias: true },
+  { name: '3x3 pad 1 on 1x1 maps (direct: one tap)', x: [20, 16, 1, 1], w: [24, 16, 3, 3], padding: [1, 1] },
+  { name: '3x3 stride 2 pad 1 on 2x2 (direct: four taps)', x: [9, 8, 2, 2], w: [12, 8, 3, 3], stride: [2, 2], padding: [1, 1] },
+  { name: '3x3 pad 1 on 2x2 (four classes of four taps)', x: [6, 12, 2, 2], w: [16, 12, 3, 3], padding: [1, 1] },
+  { name: '4x4 maps (9 classes), groups 2', x: [3, 8, 4, 4], w: [6, 4, 3, 3], padding: [1, 1], groups: 2, bias: true },
+  { name: '7x7 map (one padded class), batch 1', x: [1, 10, 7, 7], w: [12, 10, 3, 3], padding: [1, 1] },
+  // 3 images per chunk (see the chunking test below): chunks of 3, 3 and 1
+  { name: 'chunks of 3, 3 and 1 images', x: [7, 6, 5, 6], w: [6, 3, 3, 3], padding: [1, 1], groups: 2, bias: true, chunk: 3 * 1188 },
+];
+
+type Residency = 'plain' | 'resident' | 'inputs resident' | 'outputs resident';
+
+/** The fast path on copies of run's arrays, resident or not; outputs start as NaN (every element must be written). */
+function runPlaced(run: Run, residency: Residency): Result {
+  const addressOf = gemmHeap()!.addressOf;
+  const put = (a: Float32Array, resident: boolean): Float32Array => {
+    if (!resident) return a.slice();
+    const r = allocate('float32', a.length) as Float32Array;
+    r.set(a);
+    if (a.length >= 256) expect(addressOf(r), `a resident array of ${a.length}`).toBeGreaterThanOrEqual(0);
+    return r;
+  };
+  const ins = residency === 'resident' || residency === 'inputs resident';
+  const outs = residency === 'resident' || residency === 'outputs resident';
+  const [x, w, b, gy] = [run.x, run.w, run.b, run.gy].map((a) => a && put(a, ins));
+  const [y, gx, gw, gb] = [gy!.length, run.x.length, run.w.length, run.p.cOut].map((k) => put(new Float32Array(k).fill(NaN), outs));
+  expect(conv2dForwardFast(x!, w!, b, run.p, y), 'forward took the fast path').toBe(true);
+  expect(conv2dBackwardFast(gy!, x!, w!, run.p, { gx, gw, gb }), 'backward took the fast path').toBe(true);
+  return { y: y.slice(), gx: gx.slice(), gw: gw.slice(), gb: gb.slice() };
+}
+
+describe('conv_fast: resident operands and helpers on the pool give the same bits', () => {
+  /** Helper exports the pool ran split into 2 or more jobs. */
+  const split = new Set<string>();
+  const residencies: Residency[] = ['plain', 'resident', 'inputs resident', 'outputs resident'];
+
+  splitCases.forEach((c, k) => {
+    it(c.name, () => {
+      const run = setup(c, 300 + k);
+      const prevChunk = c.chunk ? setConvChunkBudget(c.chunk) : null;
+      const prevFloats = setConvParallelFloats(1);
+      const pool = kernelRuntime()!.pool;
+      const spy = vi.spyOn(pool, 'run');
+      try {
+        // the baseline: one thread, so nothing is split; plain arrays, so everything is copied
+        setNumThreads(1);
+        const base = runPlaced(run, 'plain');
+        const ref = runReference(run);
+        const S = magnitudes(run);
+        expectWithin(base.y, ref.y, S.y, 'y');
+        expectWithin(base.gx, ref.gx, S.gx, 'gx');
+        expectWithin(base.gw, ref.gw, S.gw, 'gw');
+        expectIdentical(base.gb, ref.gb, 'gb');
+        // with the threshold at 1, every helper call that has 2 units splits at 2 threads
+        for (const threads of [1, 2]) {
+          for (const residency of residencies) {
+            setNumThreads(threads);
+            spy.mockClear();
+            const r = runPlaced(run, residency);
+            for (const key of ['y', 'gx', 'gw', 'gb'] as const) expectIdentical(r[key], base[key], `${key}, ${threads} thread(s), ${residency}`);
+            const jobs = spy.mock.calls.filter(([name, args]) => name !== 'gemm' && args.length > 1);
+            if (threads === 1) expect(jobs, 'no helper split at 1 thread').toEqual([]);
+            else expect(jobs.length, 'helpers split at 2 threads').toBeGreaterThan(0);
+            for (const [name] of jobs) split.add(name);
+          }
+        }
+      } finally {
+        spy.mockRestore();
+        setConvParallelFloats(prevFloats);
+        if (prevChunk !== null) setConvChunkBudget(prevChunk);
+      }
+    });
+  });
+
+  it('split every kind of helper somewhere in the table above', () => {
+    expect([...split].sort()).toEqual([
+      'addBias', 'blocks', 'col2im', 'col2imImagesInner', 'im2col', 'im2colImagesInner', 'packTaps', 'unpackTaps', 'unpackTapsAdd', 'zero',
+    ]);
+  });
+
+  it('does not split helpers below the threshold', () => {
+    setNumThreads(2);
+    const prev = setConvParallelFloats(1 << 30);
+    const spy = vi.spyOn(kernelRuntime()!.pool, 'run');
+    try {
+      runPlaced(setup(splitCases[2], 1), 'resident');
+      expect(spy.mock.calls.filter(([name, args]) => name !== 'gemm' && args.length > 1)).toEqual([]);
+    } finally {
+      spy.mockRestore();
+      setConvParallelFloats(prev);
+    }
+  });
+
+  it('rejects a bad threshold, naming the setter', () => {
+    expect(() => setConvParallelFloats(0)).toThrow('setConvParallelFloats: expected a positive integer, got 0');
+    expect(() => setConvParallelFloats(1.5)).toThrow(/setConvParallelFloats/);
   });
 });
 

@@ -1,7 +1,10 @@
 // Fast float32 convolution: the whole batch in one GEMM per group and pixel class, with every
-// operand built in place in the wasm GEMM's memory (gemm.ts `gemmHeap`) by wasm helpers
-// (wasm/conv_module.ts): each operand is copied in once per call, never per image. (JS loops
-// remain only for the bias gradient and the few-tap weight gathers.)
+// operand built in the kernel arena (gemm.ts `gemmHeap`) by wasm helpers (wasm/conv_module.ts).
+// Arena-resident tensors (x, w, bias, out, dY, dX, dW) are read and written in place; other
+// arrays are copied in (or out) once per call, never per image. The helpers run on the worker
+// pool like the GEMMs, each call split into disjoint ranges of channels, images or weight rows
+// when it is big enough (setConvParallelFloats). (JS loops remain only for the bias gradient
+// and the few-tap weight gathers of non-resident weights.)
 //
 // conv.ts (the reference) runs one GEMM per image and group on an image's column buffer; for
 // ResNet-18 at 28x28 those products are tiny (N = 49 .. 1 output pixels) and the weights were
@@ -23,14 +26,16 @@
 // Skipped taps are never read, so a NaN/Inf weight there does not reach the output (in the
 // reference, 0 * Inf = NaN would); otherwise the sums are the reference's, in float32.
 //
-// Results are deterministic: chunks and classes depend on the shapes only, the GEMM's
-// summation order on (M, N, K, threads) only, and weight gradients are summed over chunks and
-// classes in a fixed order.
+// Results are deterministic and do not depend on the thread count or on which operands are
+// resident: chunks and classes depend on the shapes only, the GEMM's summation order on (M, N, K)
+// only (its split across threads is by rows or columns of C), a split helper computes every
+// element with the same instructions, and weight gradients are summed over chunks and classes in
+// a fixed order.
 
 import type { Conv2dParams } from './conv.js';
 import { gemmHeap, type GemmHeap } from './gemm.js';
-import { kernelRuntime, type KernelFn } from './runtime.js';
-import { TAP_FIELDS } from './wasm/conv_module.js';
+import { kernelRuntime, type KernelRuntime } from './runtime.js';
+import { getNumThreads } from './threads/pool.js';
 
 /** Floats of per-image buffers per chunk (16 MiB): keeps the wasm memory small at 96x96. */
 let chunkBudget = 1 << 22;
@@ -86,7 +91,7 @@ export interface PixelClass {
   cols: number;
   /** Kernel taps (i*kw + j, ascending) the class's GEMMs use. */
   taps: number[];
-  /** wasm/conv_module.ts tap table: TAP_FIELDS i32s per tap. */
+  /** wasm/conv_module.ts tap table: TAP_FIELDS i32s per tap (srcOff, head, rows, left, run, right, tail). */
   table: Int32Array;
   /** Whether some of those taps read padding inside the rectangle (im2col must zero first). */
   padded: boolean;
@@ -137,30 +142,81 @@ export function pixelClasses(p: Conv2dParams): PixelClass[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// wasm helpers and heap layout.
+// wasm helpers on the worker pool.
 
-type Fn = KernelFn;
-interface Helpers {
-  im2col: Fn;
-  col2im: Fn;
-  im2colImagesInner: Fn;
-  col2imImagesInner: Fn;
-  zero: Fn;
-  blocks: Fn;
-  packTaps: Fn;
-  unpackTapsAdd: Fn;
-  addBias: Fn;
-}
-let helpers: Helpers | null | undefined;
+/**
+ * Work (in the units of COST) a helper call must give each thread before it is split across the
+ * pool: 64K units, ~10 us. Measured on the 2-core machine: handing a job to a worker that is
+ * still spinning after its previous one costs 1-4 us, waking one that sleeps ~60-80 us (it spins
+ * ~100-200 us after each job; the conv's GEMMs and helpers alternate faster than that). ResNet-18's
+ * convolutions (28x28, batch 64, 2 threads) took 148-160 ms per step with thresholds from 16K to
+ * 128K (no difference within the noise), 173-195 ms unsplit; 64K still splits all but 22 of the
+ * 287 helper calls of a pass over the layers (those are under ~20 us each).
+ */
+let parallelFloats = 1 << 16;
 
-/** The conv helpers (wasm/conv_module.ts) of the kernel runtime, on the calling thread. */
-function getHelpers(): Helpers | null {
-  if (helpers !== undefined) return helpers;
-  const rt = kernelRuntime();
-  if (rt === null) return (helpers = null);
-  const names = ['im2col', 'col2im', 'im2colImagesInner', 'col2imImagesInner', 'zero', 'blocks', 'packTaps', 'unpackTapsAdd', 'addBias'] as const;
-  return (helpers = Object.fromEntries(names.map((n) => [n, rt.fn(n)])) as unknown as Helpers);
+/**
+ * Cost estimates of the helpers, in floats of a contiguous in-cache vector copy (~0.15 ns each),
+ * measured on ResNet-18's calls: per float moved by zero, by the vector copies of `blocks` /
+ * `addBias`, by im2col / col2im, by tap packing; and the loop setup of each contiguous run, which
+ * dominates the 1- to 4-float runs of small maps (`blocks` with nC = 1 costs ~4 ns per float).
+ */
+const COST = { zero: 1, copy: 2, cols: 4, taps: 6, run: 24 };
+
+/** Change the per-thread split threshold of the conv helpers (COST units; tests force splitting with 1); returns the previous one. */
+export function setConvParallelFloats(floats: number): number {
+  if (!Number.isInteger(floats) || floats < 1) throw new RangeError(`setConvParallelFloats: expected a positive integer, got ${floats}`);
+  const prev = parallelFloats;
+  parallelFloats = floats;
+  return prev;
 }
+
+/**
+ * Runs helper `name` over units [0, units) (channels, images or weight rows: whatever `args`
+ * offsets by), in contiguous parts on the pool's threads when `work` (COST units) gives each at
+ * least parallelFloats. The parts write disjoint memory and every element is computed by the
+ * same instructions whichever thread runs it, so the result never depends on the split.
+ */
+function par(rt: KernelRuntime, name: string, work: number, units: number, args: (start: number, count: number) => number[]): void {
+  const T = Math.max(1, Math.min(getNumThreads(), units, Math.floor(work / parallelFloats)));
+  if (T === 1) return rt.fn(name)(...args(0, units));
+  const jobs: number[][] = [];
+  for (let t = 0; t < T; t++) {
+    const s = Math.floor((units * t) / T);
+    jobs.push(args(s, Math.floor((units * (t + 1)) / T) - s));
+  }
+  rt.pool.run(name, jobs);
+}
+
+/** n floats at `at` set to 0, in 64-byte pieces per thread. */
+function zero(rt: KernelRuntime, at: number, n: number): void {
+  par(rt, 'zero', n * COST.zero, Math.ceil(n / 16), (s, c) => [at + 64 * s, Math.min(16 * c, n - 16 * s)]);
+}
+
+/**
+ * blocks (wasm/conv_module.ts: for a < nA, b < nB, r < nR, nC contiguous floats from src to
+ * dst; strides in bytes), split over a (channels) or b (images), whichever has more.
+ */
+function blocks(
+  rt: KernelRuntime, src: number, dst: number, nA: number, sA: number, dA: number, nB: number, sB: number, dB: number,
+  nR: number, sR: number, dR: number, nC: number,
+): void {
+  const work = nA * nB * nR * (nC * COST.copy + COST.run);
+  if (nA >= nB) par(rt, 'blocks', work, nA, (s, n) => [src + s * sA, dst + s * dA, n, sA, dA, nB, sB, dB, nR, sR, dR, nC, 0]);
+  else par(rt, 'blocks', work, nB, (s, n) => [src + s * sB, dst + s * dB, nA, sA, dA, n, sB, dB, nR, sR, dR, nC, 0]);
+}
+
+/** packTaps / unpackTaps / unpackTapsAdd (wasm/conv_module.ts) of class c, split by weight rows. */
+function taps(rt: KernelRuntime, name: 'packTaps' | 'unpackTaps' | 'unpackTapsAdd', pl: Plan, c: ClassAt, src: number, dst: number): void {
+  const { kk } = pl;
+  const OC = pl.og * pl.groups * pl.cg; // rows of [cOut, cg]
+  const pack = name === 'packTaps';
+  const [ss, ds] = pack ? [4 * kk, 4 * c.T] : [4 * c.T, 4 * kk]; // bytes per row
+  par(rt, name, OC * c.T * COST.taps, OC, (s, n) => [src + s * ss, dst + s * ds, n, kk, c.T, c.tapsAt]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Heap layout.
 
 const align64 = (bytes: number): number => Math.ceil(bytes / 64) * 64;
 
@@ -183,8 +239,8 @@ interface ClassAt extends PixelClass {
   tapsAt: number;
 }
 
-/** Everything both directions share: geometry, classes, helpers, and the start of the layout at `base`. */
-function plan(base: number, hx: Helpers, p: Conv2dParams) {
+/** Everything both directions share: geometry, classes, runtime, and the start of the layout at `base`. */
+function plan(base: number, rt: KernelRuntime, p: Conv2dParams) {
   const og = p.cOut / p.groups;
   const cg = p.cIn / p.groups;
   const kk = p.kh * p.kw;
@@ -200,6 +256,8 @@ function plan(base: number, hx: Helpers, p: Conv2dParams) {
     tapsAt: layout.take(c.taps.length),
   }));
   const maxColsPerImage = Math.max(...classes.map((c) => p.cIn * c.T * c.P));
+  // The chunk depends on the shapes only, never on which operands are resident (the weight
+  // gradient's summation order depends on it): buffers a resident operand saves still count.
   const perImage = maxColsPerImage + 2 * p.cOut * L + 2 * p.cIn * HW;
   const nb = Math.max(1, Math.min(p.n, Math.floor(chunkBudget / perImage)));
   const lastM = p.n - Math.floor((p.n - 1) / nb) * nb;
@@ -208,7 +266,7 @@ function plan(base: number, hx: Helpers, p: Conv2dParams) {
   // One class using only some taps (ResNet-18's 1x1 and 2x2 maps: 1 or 4 of 9): its weights are
   // gathered straight from / scattered straight to the caller's arrays, never staged in full.
   const direct = classes.length === 1 && classes[0].T < kk;
-  return { og, cg, kk, L, HW, classes, nb, lastM, maxColsPerImage, maxPacked, direct, layout, hx };
+  return { og, cg, kk, L, HW, groups: p.groups, classes, nb, lastM, maxColsPerImage, maxPacked, direct, layout, rt };
 }
 type Plan = ReturnType<typeof plan>;
 
@@ -248,20 +306,26 @@ function place<T extends { pl: Plan; end: number }>(heap: GemmHeap, lay: (base: 
 
 /**
  * Stages the weights for the class GEMMs; returns class c's weights [cOut, cg*T] as a byte
- * address, packing them from the full W at wAt into packAt on demand.
+ * address, packing them from the full W (in place at wRes when resident, else copied to wAt)
+ * into packAt on demand.
  */
-function stageWeights(p: Conv2dParams, pl: Plan, w: Float32Array, f: Float32Array, wAt: number, packAt: number): (c: ClassAt) => number {
-  const { kk, cg, hx } = pl;
-  if (pl.direct) {
+function stageWeights(p: Conv2dParams, pl: Plan, w: Float32Array, wRes: number, f: Float32Array, wAt: number, packAt: number): (c: ClassAt) => number {
+  const { kk, cg, rt } = pl;
+  if (pl.direct && wRes < 0) {
     const { taps, T } = pl.classes[0];
     let d = packAt / 4;
     for (let oc = 0, e = p.cOut * cg; oc < e; oc++) for (let t = 0; t < T; t++) f[d++] = w[oc * kk + taps[t]];
     return () => packAt;
   }
-  f.set(w, wAt / 4);
+  const full = wRes >= 0 ? wRes : wAt;
+  if (wRes < 0) f.set(w, wAt / 4);
+  if (pl.direct) {
+    taps(rt, 'packTaps', pl, pl.classes[0], full, packAt);
+    return () => packAt;
+  }
   return (c) => {
-    if (c.T === kk) return wAt;
-    hx.packTaps(wAt, packAt, p.cOut * cg, kk, c.T, c.tapsAt);
+    if (c.T === kk) return full;
+    taps(rt, 'packTaps', pl, c, full, packAt);
     return packAt;
   };
 }
@@ -269,15 +333,23 @@ function stageWeights(p: Conv2dParams, pl: Plan, w: Float32Array, f: Float32Arra
 /**
  * im2col (toCols) or col2im of class c for m images: the input (or its gradient) at xAt in
  * C(NHW) order, [cIn, m, h*w], so that one channel's images are adjacent; the columns at colAt
- * with row stride m*P. Short rows of unpadded classes loop over the images innermost.
+ * with row stride m*P. Short rows of unpadded classes loop over the images innermost. Split
+ * over channels (rows cIn*T of the columns; for col2im, the planes of those channels) or images
+ * (their columns; for col2im, their planes), whichever has more: no two threads write one float.
  */
 function im2col(p: Conv2dParams, pl: Plan, c: ClassAt, m: number, xAt: number, colAt: number, toCols: boolean): void {
-  const { hx } = pl;
-  if (toCols && c.padded) hx.zero(colAt, p.cIn * c.T * m * c.P);
   const imagesInner = !c.padded && c.cols < 8 && m > 1;
-  const fn = toCols ? (imagesInner ? hx.im2colImagesInner : hx.im2col) : imagesInner ? hx.col2imImagesInner : hx.col2im;
+  const name = toCols ? (imagesInner ? 'im2colImagesInner' : 'im2col') : imagesInner ? 'col2imImagesInner' : 'col2im';
   const imageBytes = 4 * pl.HW;
-  fn(xAt, m * imageBytes, imageBytes, p.cIn, c.tableAt, c.T, m, 4 * p.strideH * p.w, 4 * p.strideW, colAt, 4 * m * c.P);
+  const plane = m * imageBytes;
+  const ld4 = 4 * m * c.P;
+  const rest = [4 * p.strideH * p.w, 4 * p.strideW] as const; // rowStep, sw4
+  const work = p.cIn * c.T * m * c.P * COST.cols;
+  if (p.cIn >= m) {
+    par(pl.rt, name, work, p.cIn, (s, n) => [xAt + s * plane, plane, imageBytes, n, c.tableAt, c.T, m, ...rest, colAt + s * c.T * ld4, ld4]);
+  } else {
+    par(pl.rt, name, work, m, (s, n) => [xAt + s * imageBytes, plane, imageBytes, p.cIn, c.tableAt, c.T, n, ...rest, colAt + 4 * s * c.P, ld4]);
+  }
 }
 
 /** [m, cIn, h*w] at `from` -> [cIn, m, h*w] at `to`, or back (toNCHW). One block per (channel, image). */
@@ -286,7 +358,7 @@ function swapNC(p: Conv2dParams, pl: Plan, m: number, from: number, to: number, 
   const nchw = [img, p.cIn * img] as const; // channel, image strides
   const cnhw = [m * img, img] as const;
   const [s, d] = toNCHW ? [cnhw, nchw] : [nchw, cnhw];
-  pl.hx.blocks(from, to, p.cIn, s[0], d[0], m, s[1], d[1], 1, 0, 0, pl.HW, 0);
+  blocks(pl.rt, from, to, p.cIn, s[0], d[0], m, s[1], d[1], 1, 0, 0, pl.HW);
 }
 
 /**
@@ -301,11 +373,12 @@ function classBlock(p: Conv2dParams, pl: Plan, c: ClassAt, m: number, classAt: n
   const cls = [classAt, 4 * m * c.P, 4 * c.P, rowCls] as const; // base, channel, image, row strides
   const map = [rect, 4 * L, 4 * p.cOut * L, rowMap] as const;
   const [s, d] = toMaps ? [cls, map] : [map, cls];
-  pl.hx.blocks(s[0], d[0], p.cOut, s[1], d[1], m, s[2], d[2], nR, s[3], d[3], nC, 0);
+  blocks(pl.rt, s[0], d[0], p.cOut, s[1], d[1], m, s[2], d[2], nR, s[3], d[3], nC);
 }
 
 // ---------------------------------------------------------------------------------------------
-// Entry points.
+// Entry points. Operands that are arena blocks (heap.addressOf >= 0: tensor storage) are read and
+// written in place; the others are copied through the scratch layout, one chunk at a time.
 
 /**
  * out = conv(x, w) + bias on the fast path; false (nothing written) when the wasm GEMM is not
@@ -313,35 +386,42 @@ function classBlock(p: Conv2dParams, pl: Plan, c: ClassAt, m: number, classAt: n
  */
 export function conv2dForwardFast(x: Float32Array, w: Float32Array, bias: Float32Array | null, p: Conv2dParams, out: Float32Array): boolean {
   const heap = gemmHeap();
-  const hx = heap && getHelpers();
-  if (!heap || !hx) return false;
+  const rt = heap && kernelRuntime();
+  if (!heap || !rt) return false;
   const { n, cIn, cOut, groups } = p;
   if (n === 0) return true;
+  const xRes = heap.addressOf(x);
+  const wRes = heap.addressOf(w);
+  const bRes = bias ? heap.addressOf(bias) : -1;
+  const outRes = heap.addressOf(out);
   const placed = place(heap, (base) => {
-    const pl = plan(base, hx, p);
+    const pl = plan(base, rt, p);
     const { og, L, HW, classes, nb, layout } = pl;
-    const wAt = pl.direct ? 0 : layout.take(w.length);
+    const wAt = pl.direct || wRes >= 0 ? 0 : layout.take(w.length);
     const packAt = layout.take(pl.maxPacked);
-    const biasAt = layout.take(cOut);
-    const xRawAt = layout.take(nb * cIn * HW);
-    const xAt = layout.take(nb * cIn * HW);
+    const biasAt = bias && bRes < 0 ? layout.take(cOut) : bRes;
+    const xRawAt = xRes < 0 ? layout.take(nb * cIn * HW) : 0;
+    const xAt = nb > 1 ? layout.take(nb * cIn * HW) : 0; // one image: [1, cIn, hw] is already C(NHW)
     const colAt = layout.take(nb * pl.maxColsPerImage);
     const yAt = layout.take(nb * cOut * Math.max(...classes.map((c) => c.P)));
-    const mapAt = layout.take(nb * cOut * L);
+    const mapAt = outRes < 0 ? layout.take(nb * cOut * L) : 0;
     const scratchAt = layout.at;
     const end = scratchAt + gemmScratch(heap, pl, (c, mP) => [[og, mP, c.K]]);
     return { pl, wAt, packAt, biasAt, xRawAt, xAt, colAt, yAt, mapAt, scratchAt, end };
   });
   if (placed === null) return false;
   const { f, l } = placed;
-  const { pl, wAt, packAt, biasAt, xRawAt, xAt, colAt, yAt, mapAt, scratchAt } = l;
+  const { pl, wAt, packAt, biasAt, xRawAt, colAt, yAt, scratchAt } = l;
   const { og, L, HW, classes, nb } = pl;
-  const weights = stageWeights(p, pl, w, f, wAt, packAt);
-  if (bias) f.set(bias, biasAt / 4);
+  const weights = stageWeights(p, pl, w, wRes, f, wAt, packAt);
+  if (bias && bRes < 0) f.set(bias, biasAt / 4);
   for (let b0 = 0; b0 < n; b0 += nb) {
     const m = Math.min(nb, n - b0);
-    f.set(x.subarray(b0 * cIn * HW, (b0 + m) * cIn * HW), xRawAt / 4);
-    swapNC(p, pl, m, xRawAt, xAt, false);
+    const xSrc = xRes >= 0 ? xRes + 4 * b0 * cIn * HW : xRawAt;
+    if (xRes < 0) f.set(x.subarray(b0 * cIn * HW, (b0 + m) * cIn * HW), xRawAt / 4);
+    const xAt = m > 1 ? l.xAt : xSrc;
+    if (m > 1) swapNC(p, pl, m, xSrc, xAt, false);
+    const mapAt = outRes >= 0 ? outRes + 4 * b0 * cOut * L : l.mapAt;
     for (const c of classes) {
       const mP = m * c.P;
       const ldK = Math.max(1, c.K); // K = 0 when no tap reaches the input: the GEMM just zeroes Y
@@ -352,8 +432,13 @@ export function conv2dForwardFast(x: Float32Array, w: Float32Array, bias: Float3
       }
       classBlock(p, pl, c, m, yAt, mapAt, true);
     }
-    if (bias) hx.addBias(mapAt, m, cOut, L, biasAt);
-    out.set(f.subarray(mapAt / 4, mapAt / 4 + m * cOut * L), b0 * cOut * L);
+    if (bias) {
+      // split by images, or by channels when there is one image ([1, cOut, L] is contiguous)
+      const work = m * cOut * (L * COST.copy + COST.run);
+      if (m > 1) par(rt, 'addBias', work, m, (s, k) => [mapAt + 4 * s * cOut * L, k, cOut, L, biasAt]);
+      else par(rt, 'addBias', work, cOut, (s, k) => [mapAt + 4 * s * L, 1, k, L, biasAt + 4 * s]);
+    }
+    if (outRes < 0) out.set(f.subarray(mapAt / 4, mapAt / 4 + m * cOut * L), b0 * cOut * L);
   }
   return true;
 }
@@ -374,8 +459,8 @@ export interface ConvGrads {
  */
 export function conv2dBackwardFast(gy: Float32Array, x: Float32Array, w: Float32Array, p: Conv2dParams, grads: ConvGrads): boolean {
   const heap = gemmHeap();
-  const hx = heap && getHelpers();
-  if (!heap || !hx) return false;
+  const rt = heap && kernelRuntime();
+  if (!heap || !rt) return false;
   const { gx, gw, gb } = grads;
   const { n, cIn, cOut, groups } = p;
   if (n === 0) {
@@ -383,19 +468,26 @@ export function conv2dBackwardFast(gy: Float32Array, x: Float32Array, w: Float32
     gb?.fill(0);
     return true;
   }
+  const gyRes = heap.addressOf(gy);
+  const xRes = heap.addressOf(x);
+  const wRes = heap.addressOf(w);
+  const gxRes = gx ? heap.addressOf(gx) : -1;
+  const gwRes = gw ? heap.addressOf(gw) : -1;
   const placed = place(heap, (base) => {
-    const pl = plan(base, hx, p);
+    const pl = plan(base, rt, p);
     const { og, L, HW, nb, layout } = pl;
-    const wAt = gx && !pl.direct ? layout.take(w.length) : 0;
-    const dwAt = gw && !pl.direct ? layout.take(w.length) : 0;
-    const packAt = layout.take(pl.maxPacked);
+    const wAt = gx && !pl.direct && wRes < 0 ? layout.take(w.length) : 0;
+    // dW accumulates in gw itself when it is resident (the direct case packs it: dwPackAt)
+    const dwAt = !gw || pl.direct ? 0 : gwRes >= 0 ? gwRes : layout.take(w.length);
+    const packAt = gx ? layout.take(pl.maxPacked) : 0;
     const dwPackAt = gw ? layout.take(pl.maxPacked) : 0;
-    // x for im2col, then the input gradient col2im builds; as [m, cIn, h*w] and as [cIn, m, h*w]
-    const xRawAt = layout.take(nb * cIn * HW);
-    const xAt = layout.take(nb * cIn * HW);
+    // foreign x for im2col, and the input gradient before it is copied out; as [m, cIn, h*w]
+    const xRawAt = (gw && xRes < 0) || (gx && gxRes < 0) ? layout.take(nb * cIn * HW) : 0;
+    // both as [cIn, m, h*w] (one image: the same as [m, cIn, h*w])
+    const xAt = nb > 1 ? layout.take(nb * cIn * HW) : 0;
     const colAt = layout.take(nb * pl.maxColsPerImage);
     const dyAt = layout.take(nb * cOut * L); // every class's dY' block, one after the other
-    const mapAt = layout.take(nb * cOut * L);
+    const mapAt = gyRes < 0 ? layout.take(nb * cOut * L) : 0;
     const scratchAt = layout.at;
     const end = scratchAt + gemmScratch(heap, pl, (c, mP) => [
       ...(gw ? [[og, c.K, mP] as [number, number, number]] : []),
@@ -405,11 +497,11 @@ export function conv2dBackwardFast(gy: Float32Array, x: Float32Array, w: Float32
   });
   if (placed === null) return false;
   const { f, l } = placed;
-  const { pl, wAt, dwAt, packAt, dwPackAt, xRawAt, xAt, colAt, dyAt, mapAt, scratchAt } = l;
+  const { pl, wAt, dwAt, packAt, dwPackAt, xRawAt, colAt, dyAt, scratchAt } = l;
   const { og, kk, L, HW, classes, nb } = pl;
-  const weights = gx ? stageWeights(p, pl, w, f, wAt, packAt) : null;
+  const weights = gx ? stageWeights(p, pl, w, wRes, f, wAt, packAt) : null;
   // several classes add into dW; a single one accumulates over chunks with the GEMM's beta
-  if (gw && classes.length > 1) hx.zero(dwAt, w.length);
+  if (gw && classes.length > 1) zero(rt, dwAt, w.length);
   const bsum = gb ? new Float64Array(cOut) : null;
   for (let b0 = 0; b0 < n; b0 += nb) {
     const m = Math.min(nb, n - b0);
@@ -422,15 +514,18 @@ export function conv2dBackwardFast(gy: Float32Array, x: Float32Array, w: Float32
       }
     }
     if (!gx && !gw) continue;
-    f.set(gy.subarray(b0 * cOut * L, (b0 + m) * cOut * L), mapAt / 4);
+    const mapAt = gyRes >= 0 ? gyRes + 4 * b0 * cOut * L : l.mapAt;
+    if (gyRes < 0) f.set(gy.subarray(b0 * cOut * L, (b0 + m) * cOut * L), mapAt / 4);
     const dy: number[] = [];
     for (let k = 0, at = dyAt; k < classes.length; at += 4 * cOut * m * classes[k].P, k++) {
       classBlock(p, pl, classes[k], m, at, mapAt, false);
       dy.push(at);
     }
     if (gw) {
-      f.set(x.subarray(b0 * cIn * HW, (b0 + m) * cIn * HW), xRawAt / 4);
-      swapNC(p, pl, m, xRawAt, xAt, false);
+      const xSrc = xRes >= 0 ? xRes + 4 * b0 * cIn * HW : xRawAt;
+      if (xRes < 0) f.set(x.subarray(b0 * cIn * HW, (b0 + m) * cIn * HW), xRawAt / 4);
+      const xAt = m > 1 ? l.xAt : xSrc;
+      if (m > 1) swapNC(p, pl, m, xSrc, xAt, false);
       classes.forEach((c, k) => {
         const mP = m * c.P;
         // full-tap classes accumulate in place, the others in packed form (added to dW below)
@@ -440,11 +535,14 @@ export function conv2dBackwardFast(gy: Float32Array, x: Float32Array, w: Float32
         for (let g = 0; g < groups; g++) {
           heap.gemm(false, true, og, c.K, mP, 1, dy[k] + 4 * g * og * mP, mP, colAt + 4 * g * c.K * mP, mP, beta, dst + 4 * g * og * c.K, ld, scratchAt);
         }
-        if (c.T !== kk && !pl.direct) hx.unpackTapsAdd(dwPackAt, dwAt, cOut * pl.cg, kk, c.T, c.tapsAt);
+        if (c.T !== kk && !pl.direct) taps(rt, 'unpackTapsAdd', pl, c, dwPackAt, dwAt);
       });
     }
     if (gx) {
-      hx.zero(xAt, m * cIn * HW);
+      // the gradient is built as [cIn, m, h*w] in scratch, then swapped into gx (or xRawAt)
+      const gxAt = gxRes >= 0 ? gxRes + 4 * b0 * cIn * HW : xRawAt;
+      const xAt = m > 1 ? l.xAt : gxAt;
+      zero(rt, xAt, m * cIn * HW);
       classes.forEach((c, k) => {
         const mP = m * c.P;
         const cwAt = weights!(c);
@@ -453,16 +551,21 @@ export function conv2dBackwardFast(gy: Float32Array, x: Float32Array, w: Float32
         }
         im2col(p, pl, c, m, xAt, colAt, false);
       });
-      swapNC(p, pl, m, xAt, xRawAt, true);
-      gx.set(f.subarray(xRawAt / 4, xRawAt / 4 + m * cIn * HW), b0 * cIn * HW);
+      if (m > 1) swapNC(p, pl, m, xAt, gxAt, true);
+      if (gxRes < 0) gx.set(f.subarray(gxAt / 4, gxAt / 4 + m * cIn * HW), b0 * cIn * HW);
     }
   }
   if (gw && pl.direct) {
-    const { taps, T } = classes[0];
-    gw.fill(0); // the taps that never see the input get no gradient
-    let s = dwPackAt / 4;
-    for (let oc = 0, e = cOut * pl.cg; oc < e; oc++) for (let t = 0; t < T; t++) gw[oc * kk + taps[t]] = f[s++];
-  } else if (gw) gw.set(f.subarray(dwAt / 4, dwAt / 4 + w.length));
+    const { taps: cTaps, T } = classes[0];
+    if (gwRes >= 0) {
+      zero(rt, gwRes, w.length); // the taps that never see the input get no gradient
+      taps(rt, 'unpackTaps', pl, classes[0], dwPackAt, gwRes);
+    } else {
+      gw.fill(0);
+      let s = dwPackAt / 4;
+      for (let oc = 0, e = cOut * pl.cg; oc < e; oc++) for (let t = 0; t < T; t++) gw[oc * kk + cTaps[t]] = f[s++];
+    }
+  } else if (gw && gwRes < 0) gw.set(f.subarray(dwAt / 4, dwAt / 4 + w.length));
   if (gb && bsum) gb.set(bsum);
   return true;
 }

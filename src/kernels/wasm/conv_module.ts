@@ -1,11 +1,14 @@
-// Emits the convolution helper module that conv_fast.ts runs on the GEMM's shared memory (main
-// thread only): im2col / col2im over a batch of images, and the data movement around the GEMMs
-// (NCHW <-> C(NHW) blocks, weight tap packing, bias, zeroing).
+// Emits the convolution helper module that conv_fast.ts runs on the kernel arena's shared memory:
+// im2col / col2im over a batch of images, and the data movement around the GEMMs (NCHW <->
+// C(NHW) blocks, weight tap packing, bias, zeroing). conv_fast.ts splits a call across the
+// worker pool by giving each thread a sub-range (of channels, images or weight rows) through the
+// base addresses and counts below; no export writes outside the range its arguments describe.
 //
 // In plain JS these loops ran at 3-10 ns per element (short rows, bounds checks, typed-array
 // calls per row): ~300 ms of a 1.3 s ResNet-18 step. Here they are plain loads and stores, SIMD
-// for contiguous runs. im2col / col2im touch only valid (non-padding) runs: the caller zeroes
-// the columns first for im2col, and the input gradient for col2im.
+// for contiguous runs. im2col writes every column element: it zeroes the row of a tap that
+// reads padding, then copies the valid runs; col2im adds only the valid runs, into an input
+// gradient the caller has zeroed.
 //
 // The index arithmetic that needs division (which taps see which output pixels) is done once in
 // JS and passed as a tap table: per kernel tap (i, j) of a pixel class (conv_fast.ts), TAP_FIELDS
@@ -60,10 +63,29 @@ function emitHelper(mb: ModuleBuilder, name: string, toCols: boolean): void {
   const img = f.local(I32);
   const xp = f.local(I32);
   const cp = f.local(I32);
+  const zn = f.local(I32);
   const fields = Array.from({ length: TAP_FIELDS }, () => f.local(I32));
   const [srcOff, head, rows, left, run, right, tail] = fields;
   const skip = (n: Local): void => {
     f.local_get(cp).local_get(n).i32_const(2).i32_shl().i32_add().local_set(cp);
+  };
+  // im2col of a tap that reads padding somewhere: zero this call's stretch of the row first
+  // (m images of head + rows * (left + run + right) + tail floats), then fill its valid runs
+  const zeroRow = (): void => {
+    f.local_get(head).local_get(left).i32_or().local_get(right).i32_or().local_get(tail).i32_or();
+    f.if_(() => {
+      f.local_get(left).local_get(run).i32_add().local_get(right).i32_add().local_get(rows).i32_mul();
+      f.local_get(head).i32_add().local_get(tail).i32_add().local_get(m).i32_mul().local_set(zn);
+      f.local_get(rowStart).local_set(cp);
+      f.for_(k, 0, () => f.local_get(zn).i32_const(3).i32_sub(), 4, () => {
+        f.local_get(cp).v128_const_zero().v128_store();
+        f.local_get(cp).i32_const(16).i32_add().local_set(cp);
+      });
+      f.for_(k, k, zn, 1, () => {
+        f.local_get(cp).f32_const(0).f32_store();
+        f.local_get(cp).i32_const(4).i32_add().local_set(cp);
+      });
+    });
   };
 
   f.local_get(colAt).local_set(rowStart);
@@ -71,6 +93,7 @@ function emitHelper(mb: ModuleBuilder, name: string, toCols: boolean): void {
     f.for_(t, 0, nTaps, 1, () => {
       f.local_get(tapsAt).local_get(t).i32_const(TAP_FIELDS * 4).i32_mul().i32_add().local_set(tp);
       fields.forEach((l, i) => f.local_get(tp).i32_load(4 * i).local_set(l));
+      if (toCols) zeroRow();
       f.local_get(rowStart).local_set(cp);
       // input position of this tap's first valid pixel in image 0, channel c
       f.local_get(xAt).local_get(c).local_get(planeBytes).i32_mul().i32_add().local_get(srcOff).i32_add().local_set(img);
@@ -183,9 +206,10 @@ function emitBlocks(mb: ModuleBuilder): void {
 
 /**
  * packTaps(src, dst, OC, kk, T, tapsAt): dst [OC, T] = the columns tapsAt[0 .. T) (i32 indices)
- * of src [OC, kk]. unpackTapsAdd(src, dst, OC, kk, T, tapsAt): the adjoint, dst [OC, kk] += src.
+ * of src [OC, kk]. unpackTapsAdd(src, dst, OC, kk, T, tapsAt): the adjoint, dst [OC, kk] += src;
+ * unpackTaps: dst's columns = src (the other columns untouched).
  */
-function emitTapPacking(mb: ModuleBuilder, name: string, pack: boolean): void {
+function emitTapPacking(mb: ModuleBuilder, name: string, mode: 'pack' | 'unpack' | 'unpackAdd'): void {
   const f = mb.addFunction(name, Array.from({ length: 6 }, () => I32), []);
   const [src, dst, OC, kk, T, tapsAt] = f.params;
   const [oc, t, wide, packed, addr] = Array.from({ length: 5 }, () => f.local(I32));
@@ -195,8 +219,10 @@ function emitTapPacking(mb: ModuleBuilder, name: string, pack: boolean): void {
     f.for_(t, 0, T, 1, () => {
       // addr = byte offset of the tap's column in the [OC, kk] row
       f.local_get(tapsAt).local_get(t).i32_const(2).i32_shl().i32_add().i32_load().i32_const(2).i32_shl().local_get(wide).i32_add().local_set(addr);
-      if (pack) {
+      if (mode === 'pack') {
         f.local_get(dst).local_get(packed).i32_add().local_get(src).local_get(addr).i32_add().f32_load().f32_store();
+      } else if (mode === 'unpack') {
+        f.local_get(dst).local_get(addr).i32_add().local_get(src).local_get(packed).i32_add().f32_load().f32_store();
       } else {
         f.local_get(dst).local_get(addr).i32_add();
         f.local_get(dst).local_get(addr).i32_add().f32_load().local_get(src).local_get(packed).i32_add().f32_load().f32_add();
@@ -248,7 +274,8 @@ function emitZero(mb: ModuleBuilder): void {
 
 /**
  * The module's bytes: exports im2col, col2im, im2colImagesInner and col2imImagesInner (params
- * CONV_HELPER_PARAMS), zero, blocks, packTaps, unpackTapsAdd and addBias; imports env.memory.
+ * CONV_HELPER_PARAMS), zero, blocks, packTaps, unpackTaps, unpackTapsAdd and addBias; imports
+ * env.memory.
  */
 export function buildConvModule(maximumPages: number): Uint8Array<ArrayBuffer> {
   const mb = new ModuleBuilder();
@@ -259,8 +286,9 @@ export function buildConvModule(maximumPages: number): Uint8Array<ArrayBuffer> {
   emitHelperImagesInner(mb, 'col2imImagesInner', false);
   emitZero(mb);
   emitBlocks(mb);
-  emitTapPacking(mb, 'packTaps', true);
-  emitTapPacking(mb, 'unpackTapsAdd', false);
+  emitTapPacking(mb, 'packTaps', 'pack');
+  emitTapPacking(mb, 'unpackTaps', 'unpack');
+  emitTapPacking(mb, 'unpackTapsAdd', 'unpackAdd');
   emitAddBias(mb);
   return mb.toBytes();
 }
