@@ -15,6 +15,7 @@ import { fastEngine, getFastTuning, setFastTuning, type FastTuning } from '../sr
 import { getKernelMode, setKernelMode, type KernelMode } from '../src/kernels/mode.js';
 import * as P from '../src/kernels/pool.js';
 import { adaptiveAvgPool2d, add, batchNorm, maxPool2d, mul, relu, sub, div, sum, tensor, Tensor } from '../src/index.js';
+import { inMode } from './helpers/modes.js';
 
 const initialMode = getKernelMode();
 const initialTuning = getFastTuning();
@@ -41,15 +42,6 @@ function randomF32(n: number, seed: number, specials = false): Float32Array {
   return a;
 }
 
-function inMode<T>(mode: KernelMode, f: () => T): T {
-  const prev = getKernelMode();
-  setKernelMode(mode);
-  try {
-    return f();
-  } finally {
-    setKernelMode(prev);
-  }
-}
 
 const show = (v: number): string => (Object.is(v, -0) ? '-0' : String(v));
 

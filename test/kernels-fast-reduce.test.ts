@@ -13,6 +13,7 @@ import { extremumAxis, extremumAxisReference, sumAxes, sumAxesReference } from '
 import { sizeOf } from '../src/kernels/shape.js';
 import { max, mean, min, sum, tensor, Tensor } from '../src/index.js';
 import { rng } from './helpers/random.js';
+import { inMode } from './helpers/modes.js';
 
 const initialMode = getKernelMode();
 const initialTuning = getFastTuning();
@@ -21,15 +22,6 @@ afterEach(() => {
   setFastTuning(initialTuning);
 });
 
-function inMode<T>(mode: KernelMode, f: () => T): T {
-  const prev = getKernelMode();
-  setKernelMode(mode);
-  try {
-    return f();
-  } finally {
-    setKernelMode(prev);
-  }
-}
 
 /** n values: uniform in [-2, 2), or (with `pool`) drawn from a few values, for ties and specials. */
 function data(n: number, seed: number, pool?: readonly number[]): Float32Array {

@@ -35,7 +35,7 @@
 
 import type { Conv2dParams } from './conv.js';
 import { pixelClasses } from './conv_fast.js';
-import { getFastTuning } from './fast/engine.js';
+import { getFastTuning, splitEven } from './fast/engine.js';
 import { gemmHeap } from './gemm.js';
 import { kernelRuntime } from './runtime.js';
 import { getNumThreads } from './threads/pool.js';
@@ -145,17 +145,6 @@ const align64 = (bytes: number): number => Math.ceil(bytes / 64) * 64;
  */
 const stagger = (bytes: number): number => Math.ceil(bytes / 4096) * 4096 + 320;
 
-/** [start, end) ranges splitting n items into `parts` contiguous, nearly equal pieces. */
-function ranges(n: number, parts: number): [number, number][] {
-  const out: [number, number][] = [];
-  for (let t = 0, s = 0; t < parts; t++) {
-    const e = s + Math.floor(n / parts) + (t < n % parts ? 1 : 0);
-    out.push([s, e]);
-    s = e;
-  }
-  return out;
-}
-
 /**
  * Threads for a transform writing `floats` values of `items` channels: pieces of at least the
  * elementwise kernels' parallelElements (fast/engine.ts; tests lower it to split tiny shapes).
@@ -233,7 +222,7 @@ function winograd(g: Geometry, o: Operands): boolean {
   const [sRow, sCol] = o.flip ? [36, 36 * o.cIn] : [36 * o.cIn, 36];
   pool.run(
     'wino_weights',
-    ranges(cDst, threadsFor(16 * cDst * cSrc, cDst)).map(([a, b]) => [wAt + a * sRow, b - a, cSrc, uAt + 4 * a * cSrc, sRow, sCol, xiU, o.flip ? 1 : 0]),
+    splitEven(cDst, threadsFor(16 * cDst * cSrc, cDst)).map(([a, b]) => [wAt + a * sRow, b - a, cSrc, uAt + 4 * a * cSrc, sRow, sCol, xiU, o.flip ? 1 : 0]),
   );
   for (let b0 = 0; b0 < n; b0 += nb) {
     const m = Math.min(nb, n - b0);
@@ -247,7 +236,7 @@ function winograd(g: Geometry, o: Operands): boolean {
     const xiM = stagger(4 * cDst * T);
     pool.run(
       'wino_input',
-      ranges(cSrc, threadsFor(16 * cSrc * T, cSrc)).map(([a, b], t) => [
+      splitEven(cSrc, threadsFor(16 * cSrc * T, cSrc)).map(([a, b], t) => [
         inAt + 4 * a * HWs, b - a, 4 * HWs, m, 4 * cSrc * HWs, hs, ws, g.ph, g.pw, g.tilesH, g.tilesW,
         vAt + 4 * a * T, 4 * T, xiV, bufAt + t * bufBytes, g.rowLen,
       ]),
@@ -259,7 +248,7 @@ function winograd(g: Geometry, o: Operands): boolean {
     const outAt = dstRes >= 0 ? dstRes + 4 * b0 * cDst * L : dstAt;
     pool.run(
       'wino_output',
-      ranges(cDst, threadsFor(16 * cDst * T, cDst)).map(([a, b], t) => [
+      splitEven(cDst, threadsFor(16 * cDst * T, cDst)).map(([a, b], t) => [
         mAt + 4 * a * T, b - a, 4 * T, xiM, m, g.tilesH, g.tilesW, g.ho, g.wo,
         outAt + 4 * a * L, 4 * L, 4 * cDst * L, o.bias ? biasAt + 4 * a : -1, bufAt + t * bufBytes,
       ]),

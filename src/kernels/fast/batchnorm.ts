@@ -10,7 +10,7 @@
 // summation order, and so the results, the same as in place.
 
 import type { FloatArray, TypedArray } from '../dtype.js';
-import { chunkElements, threadsFor, type FastEngine } from './engine.js';
+import { chunkElements, splitEven, threadsFor, type FastEngine } from './engine.js';
 
 /**
  * Planes shorter than this go through the column kernels (batchnorm_columns_module.ts).
@@ -19,17 +19,6 @@ import { chunkElements, threadsFor, type FastEngine } from './engine.js';
  * at S = 16 planes are ~5% ahead, at S = 49 15-30% ahead.
  */
 const COLUMNS_BELOW_S = 16;
-
-/** [start, end) ranges splitting 0..n into `parts` nearly equal non-empty pieces. */
-function ranges(n: number, parts: number): [number, number][] {
-  const out: [number, number][] = [];
-  for (let t = 0, s = 0; t < parts && s < n; t++) {
-    const e = s + Math.floor(n / parts) + (t < n % parts ? 1 : 0);
-    out.push([s, e]);
-    s = e;
-  }
-  return out;
-}
 
 /** A float32 operand of N*C*S elements: read by the kernel, or (`out`) only written. */
 interface Op {
@@ -69,7 +58,7 @@ class Geometry {
     // Table pointers for a job starting at column j0 (0 in plane mode: kernels index by channel).
     const tables = (j0: number) => tablePtrs.map((k) => tab + 8 * (k * width + j0));
     if (inPlace) {
-      const jobs = ranges(C, Math.min(C, threadsFor(N * C * S))).map(([c0, c1]) => {
+      const jobs = splitEven(C, Math.min(C, threadsFor(N * C * S))).map(([c0, c1]) => {
         const ptrs = res.map((r) => r + 4 * c0 * S);
         return columns ? [...ptrs, N, (c1 - c0) * S, C * S, ...tables(c0 * S)] : [...ptrs, N, c1 - c0, c0, C, S, ...tables(0)];
       });

@@ -52,20 +52,24 @@ export interface Operand {
   out: boolean;
 }
 
+/** [start, end) ranges splitting n items into `parts` contiguous, nearly equal, non-empty pieces (fewer when n < parts). */
+export function splitEven(n: number, parts: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let t = 0, s = 0; t < parts && s < n; t++) {
+    const e = s + Math.floor(n / parts) + (t < n % parts ? 1 : 0);
+    out.push([s, e]);
+    s = e;
+  }
+  return out;
+}
+
 /**
  * [start, end) element ranges splitting n into `parts` nearly equal pieces whose boundaries are
  * multiples of 4: a vector loop may touch 3 elements past its end, which then stay in its own
  * piece (the last piece ends at n, where the arena block's slack takes the overrun).
  */
 export function splitRange(n: number, parts: number): [number, number][] {
-  const quads = Math.ceil(n / 4);
-  const ranges: [number, number][] = [];
-  for (let t = 0, q = 0; t < parts; t++) {
-    const take = Math.floor(quads / parts) + (t < quads % parts ? 1 : 0);
-    ranges.push([Math.min(n, 4 * q), Math.min(n, 4 * (q + take))]);
-    q += take;
-  }
-  return ranges.filter(([a, b]) => b > a);
+  return splitEven(Math.ceil(n / 4), parts).map(([a, b]) => [4 * a, Math.min(n, 4 * b)]);
 }
 
 /** Threads for elementwise work over n elements: one per parallelElements, at most the thread count. */

@@ -9,20 +9,9 @@
 // pool whatever the scratch holds and are never copied out.
 
 import type { Pool2dParams } from '../pool.js';
-import { chunkElements, threadsFor, type FastEngine } from './engine.js';
+import { chunkElements, splitEven, threadsFor, type FastEngine } from './engine.js';
 
 type Plain = Float32Array | Int32Array;
-
-/** [start, end) ranges splitting 0..n into `parts` nearly equal non-empty pieces. */
-function ranges(n: number, parts: number): [number, number][] {
-  const out: [number, number][] = [];
-  for (let t = 0, s = 0; t < parts && s < n; t++) {
-    const e = s + Math.floor(n / parts) + (t < n % parts ? 1 : 0);
-    out.push([s, e]);
-    s = e;
-  }
-  return out;
-}
 
 const keepAlive = new WeakMap<Int32Array, Float32Array>();
 
@@ -63,7 +52,7 @@ export function overPlanes(
   init(tab);
   const tail = args(tab);
   if (inPlace) {
-    const jobs = ranges(nPlanes, Math.min(nPlanes, threadsFor(work))).map(([p0, p1]) => [...res.map((r, k) => r + 4 * p0 * ops[k].per), p1 - p0, ...tail]);
+    const jobs = splitEven(nPlanes, Math.min(nPlanes, threadsFor(work))).map(([p0, p1]) => [...res.map((r, k) => r + 4 * p0 * ops[k].per), p1 - p0, ...tail]);
     if (jobs.length === 1) eng.fn(kernel)(...jobs[0]);
     else eng.runtime.pool.run(kernel, jobs);
     return;
@@ -97,7 +86,7 @@ export function maxPool2dForwardWasm(eng: FastEngine, x: Float32Array, p: Pool2d
   const [rawAt, outAt, idxAt, tmpAt] = at;
   if (groups > 0) {
     const [xAt, oAt, iAt] = [x, out, indices].map((a) => eng.resident(a));
-    const jobs = ranges(groups, T).map(([g0, g1], t) => [xAt + 16 * g0 * hw, oAt + 16 * g0 * L, iAt + 16 * g0 * L, g1 - g0, ...geometry, at[4 + t]]);
+    const jobs = splitEven(groups, T).map(([g0, g1], t) => [xAt + 16 * g0 * hw, oAt + 16 * g0 * L, iAt + 16 * g0 * L, g1 - g0, ...geometry, at[4 + t]]);
     if (jobs.length === 1) eng.fn('max_pool_planes')(...jobs[0]);
     else eng.runtime.pool.run('max_pool_planes', jobs);
   }

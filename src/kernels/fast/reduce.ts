@@ -5,7 +5,7 @@
 // element, which is copied out once that output is complete.
 
 import { allocate } from '../dtype.js';
-import { chunkElements, splitRange, threadsFor, type FastEngine } from './engine.js';
+import { chunkElements, splitEven, threadsFor, type FastEngine } from './engine.js';
 
 /** One reduction: how its state is laid out, started, advanced and read out. */
 interface Pass {
@@ -35,7 +35,7 @@ function walk(eng: FastEngine, x: Float32Array, outer: number, len: number, inne
     const at = eng.layout(pass.stateBytes.map((b) => b * outer * inner));
     pass.init(at, outer * inner);
     const T = Math.min(outer, threadsFor(outer * len * inner));
-    const jobs = splitRange(4 * outer, T).map(([a, b]) => [a / 4, b / 4]); // whole slabs per thread
+    const jobs = splitEven(outer, T); // whole slabs per thread
     eng.runtime.pool.run(pass.kernel, jobs.map(([o0, o1]) =>
       pass.args(xAt + 4 * o0 * len * inner, at.map((r, k) => r + pass.stateBytes[k] * o0 * inner), o1 - o0, len, inner, 0)));
     pass.finish(at, outer * inner, 0);
