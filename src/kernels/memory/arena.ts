@@ -185,7 +185,8 @@ export class Arena {
   float32(n: number, zero = true): Float32Array | null {
     if (n < MIN_POOLED_FLOATS) return null;
     const size = classSize(4 * n);
-    if (this.handedSinceCollect >= Math.max(COLLECT_MIN_BYTES, this.liveAfterCollect)) this.collect();
+    // (only where the finalizers can run right away: otherwise a collection here frees nothing now)
+    if (this.collector?.sync && this.handedSinceCollect >= Math.max(COLLECT_MIN_BYTES, this.liveAfterCollect)) this.collect();
     this.handedSinceCollect += size;
     const reusable = (this.freeLists.get(size)?.length ?? 0) > 0;
     const at = this.alloc(4 * n);
