@@ -48,6 +48,7 @@ describe('README tour', () => {
     const loss = sg.crossEntropy(net.call(x), y);
     loss.backward();
     opt.step();
+    await sg.reclaimMemory();
     expect(Number.isFinite(loss.item())).toBe(true);
   });
 });
