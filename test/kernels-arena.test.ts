@@ -4,11 +4,15 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { allocate } from '../src/kernels/dtype.js';
 import { arith, mapBinary, mapUnary, reluBackward, reluForward, reluFn, ARITH_FNS } from '../src/kernels/elementwise.js';
-import { fastEngine, setFastTuning, splitRange } from '../src/kernels/fast/engine.js';
+import { FastEngine, fastEngine, setFastTuning, splitRange } from '../src/kernels/fast/engine.js';
+import { setWinogradChunkBudget } from '../src/kernels/conv_winograd.js';
+import { gemmHeap } from '../src/kernels/gemm.js';
+import { kernelRuntime } from '../src/kernels/runtime.js';
+import { buildGemmModule } from '../src/kernels/wasm/gemm_module.js';
 import { Arena, OVERRUN_BYTES, ScratchBlock, kernelArena, kernelMemoryStats, reclaimMemory } from '../src/kernels/memory/arena.js';
 import { sgdReference, sgdStep } from '../src/kernels/optim.js';
 import { extremumAxisReference, extremumAxis, sumAxes, sumAxesReference } from '../src/kernels/reduce.js';
-import { getNumThreads, setNumThreads } from '../src/kernels/threads/pool.js';
+import { KernelPool, getNumThreads, setNumThreads } from '../src/kernels/threads/pool.js';
 import { requireWasm } from '../src/kernels/wasm/wasm_api.js';
 import { rng } from './helpers/random.js';
 
@@ -251,5 +255,47 @@ describe('uninitialized outputs (allocateUninit)', () => {
     } finally {
       arena.poisonUninit = false;
     }
+  });
+});
+
+describe('kernel runtime errors name what is wrong', () => {
+  it('Arena.alloc refuses bad sizes; SKIPGRAD_ARENA_MB sets the limit or is ignored with a warning', () => {
+    expect(() => freshArena().alloc(-1)).toThrow('Arena.alloc: bad size -1');
+    expect(() => freshArena().alloc(1.5)).toThrow('Arena.alloc: bad size 1.5');
+    const saved = process.env.SKIPGRAD_ARENA_MB;
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      process.env.SKIPGRAD_ARENA_MB = '12';
+      expect(freshArena().limitBytes).toBe(12 * 2 ** 20);
+      process.env.SKIPGRAD_ARENA_MB = 'lots';
+      expect(freshArena().limitBytes).toBeGreaterThan(0);
+      expect(warn).toHaveBeenCalledWith('SKIPGRAD_ARENA_MB=lots ignored: expected a number of megabytes');
+    } finally {
+      if (saved === undefined) delete process.env.SKIPGRAD_ARENA_MB;
+      else process.env.SKIPGRAD_ARENA_MB = saved;
+      warn.mockRestore();
+    }
+  });
+
+  it('the runtime, the pool and the fast engine', () => {
+    const rt = kernelRuntime()!;
+    expect(() => rt.fn('no_such_kernel')).toThrow('kernel runtime: no wasm export no_such_kernel');
+    const wasm = requireWasm();
+    expect(() => new KernelPool(new wasm.Memory({ initial: 0, maximum: 16, shared: true }), [])).toThrow('KernelPool: the memory has no control area');
+    const gemmModule = new wasm.Module(buildGemmModule({ relaxed: false, maximumPages: 65536 }));
+    const memory = new wasm.Memory({ initial: 1, maximum: 16, shared: true });
+    expect(() => new KernelPool(memory, [gemmModule, gemmModule])).toThrow('KernelPool: two kernel modules export gemm');
+    const full = freshArena();
+    full.limitBytes = 0;
+    expect(() => new FastEngine({ ...rt, arena: full }).layout([4096])).toThrow(/fast kernels: cannot reserve \d+ bytes of scratch in the kernel arena/);
+    expect(() => setFastTuning({ parallelElements: 2 })).toThrow('setFastTuning: bad parallelElements=2 (chunkElements must be a positive multiple of 4, parallelElements at least 4)');
+  });
+
+  it('gemmBatch checks its scratch; the Winograd chunk budget checks its value', () => {
+    const heap = gemmHeap()!;
+    const base = heap.scratch(3 * 64 * 64);
+    const far = heap.f32().length * 4 - 64;
+    expect(() => heap.gemmBatch(8, 8, 8, [[base, base + 4096, base + 8192]], far)).toThrow(/gemmHeap\.gemmBatch: scratch at \d+ \(\d+ bytes, 64-byte aligned\) exceeds the wasm memory/);
+    expect(() => setWinogradChunkBudget(0)).toThrow('setWinogradChunkBudget: expected a positive integer, got 0');
   });
 });
