@@ -17,7 +17,10 @@
 // frees a tensor's storage by hand, so recycling is safe whatever user ops keep: a view that is
 // still reachable keeps its block. The one caveat, documented in the README: a `subarray()` of
 // an arena view does not keep the block alive on its own (keep the tensor, or `slice()`).
-// Callbacks run between event-loop turns, so a loop that never yields recycles nothing; when
+// Collections: `reclaimMemory()` between training steps, and tensor allocation itself once it
+// has handed out as much as was live after the last collection, run a full garbage collection
+// and then the finalizers synchronously (FinalizationRegistry.prototype.cleanupSome, behind a
+// V8 flag set at run time; where V8 lacks it the callbacks run between event-loop turns). When
 // the arena reaches its limit, storage falls back to ordinary typed arrays (the kernels then
 // copy, as they would for any foreign array) and nothing breaks.
 //
