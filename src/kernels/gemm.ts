@@ -6,11 +6,13 @@
 // (wasm/gemm_module.ts) running on the worker pool (threads/pool.ts); everything else, and
 // everything in 'reference' kernel mode, goes to `gemmReference`, the plain TypeScript oracle.
 //
-// The fast path copies operands into the shared wasm memory (packing is a copy anyway) and
-// copies C back out; `gemmHeap` lets callers that can build their operands in that memory
-// themselves (conv_fast.ts writes its im2col columns there) run the same kernel without copies. The work split is a function of (M, N, K, thread count) only and every
-// C element is summed in the same order whatever the split, so results are bit-identical from
-// run to run (and, in fact, across thread counts on one machine).
+// Operands that are kernel-arena blocks (tensor storage, memory/arena.ts) are used in place;
+// others are copied into the GEMM's scratch block (packing is a copy anyway) and C is copied
+// back out. `gemmHeap` lets callers that build their operands in that memory themselves
+// (conv_fast.ts writes its im2col columns there) run the same kernel by address. The work split
+// is a function of (M, N, K, thread count) only and every C element is summed in the same order
+// whatever the split, so results are bit-identical from run to run (and, in fact, across thread
+// counts on one machine).
 
 import type { FloatArray } from './dtype.js';
 import { getKernelMode } from './mode.js';
