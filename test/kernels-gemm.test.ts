@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gemm, gemmHeap, gemmInfo, gemmReference, getGemmTuning, setGemmTuning, type GemmTuning } from '../src/kernels/gemm.js';
+import { allocate } from '../src/kernels/dtype.js';
 import { getKernelMode, setKernelMode } from '../src/kernels/mode.js';
 import { getNumThreads, KernelPool, setNumThreads } from '../src/kernels/threads/pool.js';
 import { F32, I32, ModuleBuilder, sleb, uleb } from '../src/kernels/wasm/emitter.js';
@@ -317,6 +318,41 @@ describe('gemmHeap.gemmBatch (independent products, each whole on one thread)', 
           gemm(false, false, M, N, K, 1, As[i], 0, K, Bs[i], 0, N, 0, expected, 0, N);
           expect(Array.from(C), `product ${i} of ${M}x${N}x${K}`).toEqual(Array.from(expected));
         });
+      }
+    } finally {
+      setNumThreads(saved);
+      setGemmTuning(tuning);
+    }
+  });
+});
+
+describe('gemm on arena-resident operands (used in place, no copies)', () => {
+  it.each([1, 2])('gives the bits of plain-array operands, every transpose and residency mix, %i thread(s)', (threads) => {
+    const saved = getNumThreads();
+    const tuning = setGemmTuning({ minFlopsPerThread: 0 });
+    setNumThreads(threads);
+    try {
+      const rand = rng(70 + threads);
+      const [M, N, K] = [37, 45, 133];
+      const resident = (a: Float32Array): Float32Array => {
+        const r = allocate('float32', a.length) as Float32Array;
+        r.set(a);
+        return r;
+      };
+      // operands start 5, 3 and 7 elements into their arrays: offsets apply to resident ones too
+      for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+        const A = randomF32(M * K + 5, rand);
+        const B = randomF32(K * N + 3, rand);
+        const C0 = randomF32(M * N + 7, rand);
+        const expected = C0.slice();
+        gemm(tA, tB, M, N, K, 1.5, A, 5, tA ? M : K, B, 3, tB ? K : N, 0.5, expected, 7, N);
+        for (const mask of [1, 2, 4, 7]) {
+          const a = mask & 1 ? resident(A) : A;
+          const b = mask & 2 ? resident(B) : B;
+          const c = mask & 4 ? resident(C0) : C0.slice();
+          gemm(tA, tB, M, N, K, 1.5, a, 5, tA ? M : K, b, 3, tB ? K : N, 0.5, c, 7, N);
+          expect(Array.from(c), `transA ${tA}, transB ${tB}, resident mask ${mask}`).toEqual(Array.from(expected));
+        }
       }
     } finally {
       setNumThreads(saved);
