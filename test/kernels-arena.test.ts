@@ -15,16 +15,9 @@ import { extremumAxisReference, extremumAxis, sumAxes, sumAxesReference } from '
 import { KernelPool, getNumThreads, setNumThreads } from '../src/kernels/threads/pool.js';
 import { requireWasm } from '../src/kernels/wasm/wasm_api.js';
 import { rng } from './helpers/random.js';
+import { expectSameBits } from './helpers/bits.js';
 
 const freshArena = (): Arena => new Arena(new (requireWasm().Memory)({ initial: 1, maximum: 4096, shared: true }));
-
-/** Same bits (NaN equal to NaN, -0 distinct from +0). */
-function expectSameBits(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
-  expect(actual.length, `${what}: length`).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (!Object.is(actual[i], expected[i])) expect.fail(`${what}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
-  }
-}
 
 /** An array of n values with the given residency, filled from `rand` (with a few specials). */
 function filled(n: number, resident: boolean, rand: () => number): Float32Array {

@@ -16,6 +16,7 @@ import { getKernelMode, setKernelMode, type KernelMode } from '../src/kernels/mo
 import * as P from '../src/kernels/pool.js';
 import { adaptiveAvgPool2d, add, batchNorm, maxPool2d, mul, relu, sub, div, sum, tensor, Tensor } from '../src/index.js';
 import { inMode } from './helpers/modes.js';
+import { expectSameBits } from './helpers/bits.js';
 
 const initialMode = getKernelMode();
 const initialTuning = getFastTuning();
@@ -40,17 +41,6 @@ function randomF32(n: number, seed: number, specials = false): Float32Array {
   const a = new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = specials && r() < 0.125 ? SPECIALS[Math.floor(r() * SPECIALS.length)] : r() * 4 - 2;
   return a;
-}
-
-
-const show = (v: number): string => (Object.is(v, -0) ? '-0' : String(v));
-
-/** Exact equality: same length, Object.is per element (so -0 != +0), any NaN equal to any NaN. */
-function expectSameBits(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
-  expect(actual.length, `${what}: length`).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (!Object.is(actual[i], expected[i])) expect.fail(`${what}: element ${i} is ${show(actual[i])}, the reference gives ${show(expected[i])}`);
-  }
 }
 
 const SIZES = [1, 3, 5, 7, 13, 63, 64, 1000, 4099];

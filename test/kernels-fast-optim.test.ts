@@ -12,6 +12,7 @@ import { adamReference, adamStep, sgdReference, sgdStep, type AdamHyperParams, t
 import { tensor, type Tensor } from '../src/index.js';
 import { Adam, AdamW, SGD, type Optimizer } from '../src/optim/index.js';
 import { rng } from './helpers/random.js';
+import { expectSameBits } from './helpers/bits.js';
 
 const initialMode = getKernelMode();
 const initialTuning = getFastTuning();
@@ -49,16 +50,6 @@ function randomArray(n: number, rand: () => number, scale: number, specials: boo
   const a = new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = specials && rand() < 0.125 ? SPECIALS[Math.floor(rand() * SPECIALS.length)] : (rand() * 2 - 1) * scale;
   return a;
-}
-
-const show = (v: number): string => (Object.is(v, -0) ? '-0' : String(v));
-
-/** Exact equality: Object.is per element (so -0 != +0), any NaN equal to any NaN. */
-function expectSameBits(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
-  expect(actual.length, `${what}: length`).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (!Object.is(actual[i], expected[i])) expect.fail(`${what}: element ${i} is ${show(actual[i])}, the reference gives ${show(expected[i])}`);
-  }
 }
 
 // 16387 is past the default chunk (16384); the 64-element chunk puts boundaries in every size above 64.

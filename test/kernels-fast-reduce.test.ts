@@ -14,6 +14,7 @@ import { sizeOf } from '../src/kernels/shape.js';
 import { max, mean, min, sum, tensor, Tensor } from '../src/index.js';
 import { rng } from './helpers/random.js';
 import { inMode } from './helpers/modes.js';
+import { expectSameBits } from './helpers/bits.js';
 
 const initialMode = getKernelMode();
 const initialTuning = getFastTuning();
@@ -21,7 +22,6 @@ afterEach(() => {
   setKernelMode(initialMode);
   setFastTuning(initialTuning);
 });
-
 
 /** n values: uniform in [-2, 2), or (with `pool`) drawn from a few values, for ties and specials. */
 function data(n: number, seed: number, pool?: readonly number[]): Float32Array {
@@ -33,14 +33,6 @@ const NO_NAN = [0, -0, 1, 2, -Infinity, Infinity, -1];
 const SUM_SPECIALS = [NaN, Infinity, -Infinity, 0, -0, 1e-40, -3e38, 1, 0.3, -1.7];
 
 const show = (v: number): string => (Object.is(v, -0) ? '-0' : String(v));
-
-/** Object.is per element (so -0 != +0), any NaN equal to any NaN. */
-function expectSameBits(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
-  expect(actual.length, `${what}: length`).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (!Object.is(actual[i], expected[i])) expect.fail(`${what}: element ${i} is ${show(actual[i])}, the reference gives ${show(expected[i])}`);
-  }
-}
 
 /**
  * A sum over a contiguous axis (the last reduced one), given the reference's input `y` to that

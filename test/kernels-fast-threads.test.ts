@@ -12,6 +12,7 @@ import { getKernelMode, setKernelMode } from '../src/kernels/mode.js';
 import * as P from '../src/kernels/pool.js';
 import { getNumThreads, setNumThreads } from '../src/kernels/threads/pool.js';
 import { rng } from './helpers/random.js';
+import { expectSameBits } from './helpers/bits.js';
 
 const initial = { tuning: getFastTuning(), threads: getNumThreads(), mode: getKernelMode() };
 beforeEach(() => {
@@ -23,16 +24,6 @@ afterEach(() => {
   setNumThreads(initial.threads);
   setKernelMode(initial.mode);
 });
-
-const show = (v: number): string => (Object.is(v, -0) ? '-0' : String(v));
-
-/** Exact equality: Object.is per element (so -0 != +0), any NaN equal to any NaN. */
-function expectSameBits(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
-  expect(actual.length, `${what}: length`).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (!Object.is(actual[i], expected[i])) expect.fail(`${what}: element ${i} is ${show(actual[i])}, expected ${show(expected[i])}`);
-  }
-}
 
 /** |fast - ref| <= 1e-12 * scale(c) per channel: float64 sums of the same terms in another order. */
 function expectSumsClose(fast: ArrayLike<number>, ref: ArrayLike<number>, scale: (c: number) => number, what: string): void {
