@@ -10,7 +10,7 @@ import { gemmHeap } from '../src/kernels/gemm.js';
 import { kernelRuntime } from '../src/kernels/runtime.js';
 import { buildGemmModule } from '../src/kernels/wasm/gemm_module.js';
 import { Arena, OVERRUN_BYTES, ScratchBlock, kernelArena, kernelMemoryStats, reclaimMemory } from '../src/kernels/memory/arena.js';
-import { sgdReference, sgdStep } from '../src/kernels/optim.js';
+import { adamReference, adamStep, sgdReference, sgdStep } from '../src/kernels/optim.js';
 import { extremumAxisReference, extremumAxis, sumAxes, sumAxesReference } from '../src/kernels/reduce.js';
 import { KernelPool, getNumThreads, setNumThreads } from '../src/kernels/threads/pool.js';
 import { requireWasm } from '../src/kernels/wasm/wasm_api.js';
@@ -194,6 +194,30 @@ describe('FastEngine.map: resident, foreign and mixed operands, 1 and 2 threads,
       }
       expectSameBits(p, pr, 'parameters');
       expectSameBits(buf, br, 'momentum buffer');
+    } finally {
+      setFastTuning(prev);
+    }
+  });
+
+  it('AdamW with amsgrad: resident parameters, gradients and moments at 2 threads match the reference bit for bit', () => {
+    setNumThreads(2);
+    const prev = setFastTuning({ parallelElements: 64 });
+    try {
+      const rand = rng(12);
+      const n = 10_007;
+      const p = filled(n, true, rand);
+      const g = filled(n, true, rand);
+      const [m, v, vMax] = [0, 1, 2].map(() => allocate('float32', n) as Float32Array);
+      const [pr, gr, mr, vr, vMaxR] = [p.slice(), g.slice(), new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+      const h = { lr: 1e-3, betas: [0.9, 0.999] as const, eps: 1e-8, weightDecay: 1e-2, maximize: false };
+      for (let step = 1; step <= 3; step++) {
+        adamStep(p, g, m, v, vMax, h, step, true);
+        adamReference(pr, gr, mr, vr, vMaxR, h, step, true);
+      }
+      expectSameBits(p, pr, 'parameters');
+      expectSameBits(m, mr, 'first moment');
+      expectSameBits(v, vr, 'second moment');
+      expectSameBits(vMax, vMaxR, 'amsgrad maximum');
     } finally {
       setFastTuning(prev);
     }
