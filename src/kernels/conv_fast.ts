@@ -33,6 +33,7 @@
 // a fixed order.
 
 import type { Conv2dParams } from './conv.js';
+import { splitEven } from './fast/engine.js';
 import { gemmHeap, type GemmHeap } from './gemm.js';
 import { kernelRuntime, type KernelRuntime } from './runtime.js';
 import { getNumThreads } from './threads/pool.js';
@@ -180,12 +181,7 @@ export function setConvParallelFloats(floats: number): number {
 function par(rt: KernelRuntime, name: string, work: number, units: number, args: (start: number, count: number) => number[]): void {
   const T = Math.max(1, Math.min(getNumThreads(), units, Math.floor(work / parallelFloats)));
   if (T === 1) return rt.fn(name)(...args(0, units));
-  const jobs: number[][] = [];
-  for (let t = 0; t < T; t++) {
-    const s = Math.floor((units * t) / T);
-    jobs.push(args(s, Math.floor((units * (t + 1)) / T) - s));
-  }
-  rt.pool.run(name, jobs);
+  rt.pool.run(name, splitEven(units, T).map(([s, e]) => args(s, e - s)));
 }
 
 /** n floats at `at` set to 0, in 64-byte pieces per thread. */
@@ -280,28 +276,19 @@ function gemmScratch(heap: GemmHeap, pl: Plan, gemm: (c: ClassAt, mP: number) =>
 }
 
 /**
- * Lays out a call's buffers from the scratch block's address with `lay` (which returns where the
- * layout ends); if making room moved the block, lays out again from its new address. Writes
- * the classes' tap tables into place. Null if the arena cannot hold the layout.
+ * Lays out a call's buffers in the GEMM's scratch block (`heap.place`) and writes the classes'
+ * tap tables into place. Null if the arena cannot hold the layout.
  */
 function place<T extends { pl: Plan; end: number }>(heap: GemmHeap, lay: (base: number) => T): { l: T; f: Float32Array } | null {
-  let base = heap.scratch(0);
-  for (let tries = 0; tries < 3 && base >= 0; tries++) {
-    const l = lay(base);
-    const at = heap.scratch(l.end - base);
-    if (at !== base) {
-      base = at;
-      continue;
-    }
-    const f = heap.f32();
-    const i32 = new Int32Array(f.buffer);
-    for (const c of l.pl.classes) {
-      i32.set(c.table, c.tableAt / 4);
-      i32.set(c.taps, c.tapsAt / 4);
-    }
-    return { l, f };
+  const l = heap.place(lay);
+  if (l === null) return null;
+  const f = heap.f32();
+  const i32 = new Int32Array(f.buffer);
+  for (const c of l.pl.classes) {
+    i32.set(c.table, c.tableAt / 4);
+    i32.set(c.taps, c.tapsAt / 4);
   }
-  return null;
+  return { l, f };
 }
 
 /**

@@ -35,7 +35,7 @@
 
 import type { Conv2dParams } from './conv.js';
 import { pixelClasses } from './conv_fast.js';
-import { getFastTuning, splitEven } from './fast/engine.js';
+import { splitEven, threadsFor } from './fast/engine.js';
 import { gemmHeap } from './gemm.js';
 import { kernelRuntime } from './runtime.js';
 import { getNumThreads } from './threads/pool.js';
@@ -145,13 +145,8 @@ const align64 = (bytes: number): number => Math.ceil(bytes / 64) * 64;
  */
 const stagger = (bytes: number): number => Math.ceil(bytes / 4096) * 4096 + 320;
 
-/**
- * Threads for a transform writing `floats` values of `items` channels: pieces of at least the
- * elementwise kernels' parallelElements (fast/engine.ts; tests lower it to split tiny shapes).
- */
-function threadsFor(floats: number, items: number): number {
-  return Math.max(1, Math.min(getNumThreads(), items, Math.floor(floats / getFastTuning().parallelElements)));
-}
+/** Threads for a transform writing `floats` values of `items` channels (the elementwise kernels' rule, at most one per channel). */
+const transformThreads = (floats: number, items: number): number => Math.min(items, threadsFor(floats));
 
 interface Operands {
   src: Float32Array;
@@ -201,14 +196,7 @@ function winograd(g: Geometry, o: Operands): boolean {
     const end = gemmAt + Math.max(heap.batchScratchBytes(cDst, nb * tpi, cSrc, 16), heap.batchScratchBytes(cDst, lastM * tpi, cSrc, 16));
     return { uAt, wAt, biasAt, srcAt, vAt, mAt, dstAt, bufAt, gemmAt, end };
   };
-  let base = heap.scratch(0);
-  let l: ReturnType<typeof lay> | null = null;
-  for (let tries = 0; tries < 3 && base >= 0 && l === null; tries++) {
-    const cand = lay(base);
-    const at = heap.scratch(cand.end - base);
-    if (at === base) l = cand;
-    else base = at;
-  }
+  const l = heap.place(lay);
   if (l === null) return false;
   const { uAt, wAt, biasAt, srcAt, vAt, mAt, dstAt, bufAt, gemmAt } = l;
   const f = heap.f32();
@@ -222,7 +210,7 @@ function winograd(g: Geometry, o: Operands): boolean {
   const [sRow, sCol] = o.flip ? [36, 36 * o.cIn] : [36 * o.cIn, 36];
   pool.run(
     'wino_weights',
-    splitEven(cDst, threadsFor(16 * cDst * cSrc, cDst)).map(([a, b]) => [wAt + a * sRow, b - a, cSrc, uAt + 4 * a * cSrc, sRow, sCol, xiU, o.flip ? 1 : 0]),
+    splitEven(cDst, transformThreads(16 * cDst * cSrc, cDst)).map(([a, b]) => [wAt + a * sRow, b - a, cSrc, uAt + 4 * a * cSrc, sRow, sCol, xiU, o.flip ? 1 : 0]),
   );
   for (let b0 = 0; b0 < n; b0 += nb) {
     const m = Math.min(nb, n - b0);
@@ -236,7 +224,7 @@ function winograd(g: Geometry, o: Operands): boolean {
     const xiM = stagger(4 * cDst * T);
     pool.run(
       'wino_input',
-      splitEven(cSrc, threadsFor(16 * cSrc * T, cSrc)).map(([a, b], t) => [
+      splitEven(cSrc, transformThreads(16 * cSrc * T, cSrc)).map(([a, b], t) => [
         inAt + 4 * a * HWs, b - a, 4 * HWs, m, 4 * cSrc * HWs, hs, ws, g.ph, g.pw, g.tilesH, g.tilesW,
         vAt + 4 * a * T, 4 * T, xiV, bufAt + t * bufBytes, g.rowLen,
       ]),
@@ -248,7 +236,7 @@ function winograd(g: Geometry, o: Operands): boolean {
     const outAt = dstRes >= 0 ? dstRes + 4 * b0 * cDst * L : dstAt;
     pool.run(
       'wino_output',
-      splitEven(cDst, threadsFor(16 * cDst * T, cDst)).map(([a, b], t) => [
+      splitEven(cDst, transformThreads(16 * cDst * T, cDst)).map(([a, b], t) => [
         mAt + 4 * a * T, b - a, 4 * T, xiM, m, g.tilesH, g.tilesW, g.ho, g.wo,
         outAt + 4 * a * L, 4 * L, 4 * cDst * L, o.bias ? biasAt + 4 * a : -1, bufAt + t * bufBytes,
       ]),

@@ -445,6 +445,12 @@ export interface GemmHeap {
    * provide it. It may move when it grows, so lay out from the address this returns.
    */
   scratch(bytes: number): number;
+  /**
+   * Lays out a call's buffers in the scratch block: `lay(base)` places them from `base` and
+   * returns where they end; if making room moves the block, they are laid out again from its
+   * new address. The layout, or null if the arena cannot hold it.
+   */
+  place<T extends { end: number }>(lay: (base: number) => T): T | null;
   /** Byte address of `a` if it is arena storage the kernels may use in place, else -1. */
   addressOf(a: ArrayBufferView): number;
   /** A Float32Array over the whole memory; fetch it again after `scratch` (growth replaces the buffer). */
@@ -484,8 +490,19 @@ function checkResident(name: string, at: number, rows: number, cols: number, ld:
 
 function makeHeap(eng: Engine): GemmHeap {
   const { pool, arena } = eng;
+  const scratch = (bytes: number): number => (bytes > 2 ** 32 ? -1 : eng.scratch.ensure(bytes));
   return {
-    scratch: (bytes) => (bytes > 2 ** 32 ? -1 : eng.scratch.ensure(bytes)),
+    scratch,
+    place(lay) {
+      let base = scratch(0);
+      for (let tries = 0; tries < 3 && base >= 0; tries++) {
+        const l = lay(base);
+        const at = scratch(l.end - base);
+        if (at === base) return l;
+        base = at;
+      }
+      return null;
+    },
     addressOf: (a) => arena.addressOf(a),
     f32: () => arena.f32,
     scratchBytes: packScratchBytes,
