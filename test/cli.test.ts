@@ -85,6 +85,27 @@ describe('skipgrad train with CSV data', () => {
     await writeFashionCsv(path, { pixels: new Uint8Array(2 * 784), labels: Uint8Array.from([1, 2]), rows: 28, cols: 28 });
     const r = await run('train', '--data', path);
     expect(r.code).toBe(2);
-    expect(r.err).toBe(`skipgrad train: --data ${path} is a CSV file; pass the test split with --test-data FILE.csv`);
+    expect(r.err).toBe(`skipgrad train: --data ${path} is a CSV file and no test CSV is beside it (looked for fashion-mnist_test.csv, test.csv); pass --test-data FILE.csv`);
+    const kaggle = join(mkdtempSync(join(tmpdir(), 'skipgrad-csv-')), 'train.csv');
+    await writeFashionCsv(kaggle, { pixels: new Uint8Array(2 * 784), labels: Uint8Array.from([1, 2]), rows: 28, cols: 28 });
+    const k = await run('train', '--data', kaggle);
+    expect(k.err).toBe(`skipgrad train: --data ${kaggle} is a CSV file and no test CSV is beside it (looked for test.csv, fashion-mnist_test.csv); pass --test-data FILE.csv`);
+  });
+
+  it('finds fashion-mnist_test.csv beside train.csv, and evaluate names the test file it read', async () => {
+    const { writeFashionCsv, loadFashionSplit } = await import('../src/data/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'skipgrad-csv-'));
+    const sub = async (train: boolean, n: number) => {
+      const s = await loadFashionSplit({ train });
+      return { pixels: s.pixels.slice(0, n * 784), labels: s.labels.slice(0, n), rows: 28, cols: 28 };
+    };
+    await writeFashionCsv(join(dir, 'train.csv'), await sub(true, 64));
+    await writeFashionCsv(join(dir, 'fashion-mnist_test.csv'), await sub(false, 40));
+    const out = join(dir, 'run');
+    const r = await run('train', '--data', join(dir, 'train.csv'), '--width', '4', '--epochs', '1', '--batch-size', '32', '--out', out, '--seed', '1');
+    expect(r.code, r.err).toBe(0);
+    const e = await run('evaluate', '--checkpoint', out);
+    expect(e.code, e.err).toBe(0);
+    expect(e.out).toMatch(new RegExp(`on 40 images of ${join(dir, 'fashion-mnist_test.csv').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(`));
   });
 });

@@ -85,7 +85,10 @@ describe('readFashionCsv / writeFashionCsv', () => {
     ['odd-header.csv', 'label,pixel1,pixel2,px3,pixel4\n', 'odd-header.csv: line 1: header column 4 is "px3", expected "pixel3"'],
     ['few-columns.csv', `${HEADER}\n1,2,3,4,5\n1,2,3,4\n`, 'few-columns.csv: line 3: expected 5 columns (label + 2x2 pixels), found 4'],
     ['many-columns.csv', `${HEADER}\n1,2,3,4,5,6\n`, 'many-columns.csv: line 2: expected 5 columns (label + 2x2 pixels), found 6'],
-    ['blank-line.csv', `${HEADER}\n1,2,3,4,5\n\n1,2,3,4,5\n`, 'blank-line.csv: line 3: expected 5 columns (label + 2x2 pixels), found 0'],
+    ['blank-line.csv', `${HEADER}\n1,2,3,4,5\n\n1,2,3,4,5\n`, 'blank-line.csv: line 3: blank line inside the data (blank lines are allowed only at the end)'],
+    ['blank-first.csv', `\n${HEADER}\n1,2,3,4,5\n`, 'blank-first.csv: line 1: blank line inside the data'],
+    ['only-blank.csv', `\n\n`, 'only-blank.csv: file is empty'],
+    ['huge-cell.csv', `${HEADER}\n0,1,2,${'9'.repeat(30_000)}x,4\n`, 'huge-cell.csv: line 2: pixel3 (column 4): "99999999999999999999..." (30001 characters) is not a number'],
     ['not-number.csv', `${HEADER}\n1,2,3,4,5\n0,1,x,3,4\n`, 'not-number.csv: line 3: pixel2 (column 3): "x" is not a number'],
     ['empty-cell.csv', `${HEADER}\n0,1,2,,4\n`, 'empty-cell.csv: line 2: pixel3 (column 4): "" is not a number'],
     ['fraction.csv', `${HEADER}\n0,1,2,3,4\n0,1,2,3,4.5\n`, 'fraction.csv: line 3: pixel4 (column 5): "4.5" is not an integer'],
@@ -114,5 +117,51 @@ describe('readFashionCsv / writeFashionCsv', () => {
     await expect(readFashionCsv(missing)).rejects.toThrow(`${missing}: near line 1: ENOENT`);
     const path = await csvFile('quote.csv', `${HEADER}\n0,1,2,3,4\n0,"1,2,3,4\n`);
     await expect(readFashionCsv(path, SMALL)).rejects.toThrow(`${path}: near line 3: Parse Error: missing closing`);
+  });
+
+  it('accepts trailing blank lines (LF and CRLF) and spaces around numbers', async () => {
+    const expected = { count: 2, rows: 2, cols: 2, pixels: Uint8Array.of(12, 0, 7, 8, 1, 2, 3, 4), labels: Uint8Array.of(2, 0) };
+    const lf = await csvFile('trailing.csv', `${HEADER}\n2, 12,0 ,7,8\n0,1,2,3,4\n\n\n`);
+    expect(await readFashionCsv(lf, SMALL)).toEqual(expected);
+    const crlf = await csvFile('trailing-crlf.csv', `${HEADER}\r\n2, 12,0 ,7,8\r\n0,1,2,3,4\r\n\r\n`);
+    expect(await readFashionCsv(crlf, SMALL)).toEqual(expected);
+  });
+
+  it('stops at an overlong line with a short message, before fast-csv spends seconds on it', async () => {
+    const header = await csvFile('long-header.csv', `label,${'pixel1'.repeat(400_000)}\n0,1,2,3,4\n`);
+    const err = await readFashionCsv(header, SMALL).catch((e: Error) => e);
+    expect((err as Error).message).toBe(`${header}: line 1 is over 65536 characters; not a Fashion-MNIST CSV row`);
+    const row = await csvFile('long-row.csv', `${HEADER}\n0,1,2,3,4\n${'1,'.repeat(50_000)}\n`);
+    await expect(readFashionCsv(row, SMALL)).rejects.toThrow(`${row}: line 3 is over 65536 characters`);
+  });
+});
+
+describe('the decoded-CSV cache', () => {
+  it('reads a file back from the cache, keyed by its size and mtime, outside the data folder', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'skipgrad-csv-cache-'));
+    process.env.SKIPGRAD_CACHE_DIR = cacheDir;
+    try {
+      const path = await csvFile('cached.csv', `${HEADER}\n2,0,255,7,8\n0,1,2,3,4\n`);
+      const first = await readFashionCsv(path, SMALL);
+      const entries = (await readdir(cacheDir)).filter((n) => n.endsWith('.bin'));
+      expect(entries.length).toBe(1);
+      // Same bytes back, and really from the cache: damage the entry's payload and it shows.
+      expect(await readFashionCsv(path, SMALL)).toEqual(first);
+      const entry = join(cacheDir, entries[0]);
+      const bytes = await readFile(entry);
+      bytes[bytes.length - 1] = 99;
+      await writeFile(entry, bytes);
+      expect(Array.from((await readFashionCsv(path, SMALL)).pixels)).toEqual([0, 255, 7, 8, 1, 2, 3, 99]);
+      // Other options are another entry; a changed file is parsed again.
+      await expect(readFashionCsv(path, { ...SMALL, numClasses: 2 })).rejects.toThrow('label: 2 is outside 0..1');
+      await writeFile(path, `${HEADER}\n1,9,9,9,9\n`);
+      expect(Array.from((await readFashionCsv(path, SMALL)).labels)).toEqual([1]);
+      // A truncated entry is ignored, not trusted.
+      for (const n of await readdir(cacheDir)) await writeFile(join(cacheDir, n), 'SGCSV001');
+      expect(Array.from((await readFashionCsv(path, SMALL)).pixels)).toEqual([9, 9, 9, 9]);
+    } finally {
+      process.env.SKIPGRAD_CACHE_DIR = 'off';
+      await rm(cacheDir, { recursive: true, force: true });
+    }
   });
 });

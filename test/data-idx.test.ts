@@ -187,6 +187,9 @@ describe('readIdx / writeIdx', () => {
     ['long-idx1-ubyte', idxBytes([3], new Uint8Array(4)), 'long-idx1-ubyte: expected 3 bytes of label data after the header (dims 3), found 4'],
     ['long-2d.idx', idxBytes([2, 2], new Uint8Array(5)), 'long-2d.idx: expected 4 bytes of data after the header (dims 2x2), found 5'],
     ['garbage.gz', new TextEncoder().encode('this is not gzip at all'), /^garbage\.gz: corrupt gzip data \(incorrect header check\)$/],
+    ['zero-size.idx', idxBytes([0, 28, 28], new Uint8Array(0)), 'zero-size.idx: IDX dimension 1 of 0x28x28 is 0 (no data)'],
+    ['zero-cols.gz', gzipSync(idxBytes([5, 28, 0], new Uint8Array(0))), 'zero-cols.gz: IDX dimension 3 of 5x28x0 is 0 (no data)'],
+    ['short-gz-header.gz', gzipSync(Uint8Array.of(0, 0, 8, 3, 0, 0)), 'short-gz-header.gz: file is 6 bytes, too short for the 16-byte header of 3 dimensions'],
     ['cut.gz', gzipSync(idxBytes([100], new Uint8Array(100).fill(7))).subarray(0, 20), /^cut\.gz: corrupt gzip data \(unexpected end of file\)$/],
   ];
   for (const [name, bytes, message] of bad) {
@@ -211,5 +214,28 @@ describe('readIdx / writeIdx', () => {
     await writeIdx(path, [5], Uint8Array.of(0, 9, 3, 10, 2));
     await expect(readIdxLabels(path)).rejects.toThrow(`${path}: label 10 at index 3 is outside 0..9`);
     expect(await readIdxLabels(path, 11)).toEqual(Uint8Array.of(0, 9, 3, 10, 2));
+  });
+
+  it('checks a .gz header first and stops inflating at the size it implies (a gzip bomb costs nothing)', async () => {
+    // A header claiming 5 labels, followed by 200 MB of zeros that gzip to ~200 KB.
+    const path = join(dir, 'bomb-idx1-ubyte.gz');
+    await writeFile(path, gzipSync(idxBytes([5], new Uint8Array(200 * 1024 * 1024)), { level: 1 }));
+    const before = process.memoryUsage().arrayBuffers;
+    const err = (await readIdx(path).catch((e: Error) => e)) as Error;
+    const m = /^(.*): expected 5 bytes of label data after the header \(dims 5\), it decompresses to at least (\d+)$/.exec(err.message);
+    expect(m?.[1]).toBe(path);
+    // It stopped at the first chunk past the 5 bytes, not after inflating 200 MB.
+    expect(Number(m?.[2])).toBeLessThanOrEqual(1 << 20);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(50 * 1024 * 1024);
+  });
+
+  it('reads a valid .gz whose data spans many chunks exactly', async () => {
+    const pixels = new Uint8Array(300 * 28 * 28).map((_, i) => (i * 7) % 251);
+    const path = join(dir, 'many-chunks-idx3-ubyte.gz');
+    await writeIdx(path, [300, 28, 28], pixels);
+    const back = await readIdxImages(path);
+    expect([back.count, back.rows, back.cols]).toEqual([300, 28, 28]);
+    expect(Buffer.from(back.pixels).equals(Buffer.from(pixels))).toBe(true);
+    expect(back.pixels.buffer.byteLength).toBe(pixels.length); // a tight array, not the growth buffer
   });
 });

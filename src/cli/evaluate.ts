@@ -67,11 +67,11 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
   const { weights, config } = await readModel(f.checkpoint);
   const model = buildModel(config);
   model.loadStateDict(weights, { strict: true });
-  const { test, source } = await loadSplits('evaluate', (f.data as string | undefined) ?? config.data, f.data ? undefined : config.testData);
+  const { test, testSource } = await loadSplits('evaluate', (f.data as string | undefined) ?? config.data, f.data ? undefined : config.testData);
   const loader = new DataLoader(test, { batchSize: intFlag('evaluate', 'batch-size', f['batch-size']) ?? 256, transform: evalTransform(config) });
   const t0 = performance.now();
   const { accuracy, loss, count } = evaluate(model, loader);
   const seconds = (performance.now() - t0) / 1000;
-  console.log(`test acc ${accuracy.toFixed(4)}, loss ${loss.toFixed(4)} on ${count} images of ${source} (${(count / seconds).toFixed(1)} examples/sec)`);
+  console.log(`test acc ${accuracy.toFixed(4)}, loss ${loss.toFixed(4)} on ${count} images of ${testSource} (${(count / seconds).toFixed(1)} examples/sec)`);
   return 0;
 }

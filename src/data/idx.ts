@@ -3,12 +3,12 @@
 // sets use. Every error starts with the file's path so a user can tell which of four files is bad.
 
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { gunzip, gzip } from 'node:zlib';
-
-const gunzipAsync = promisify(gunzip);
+import type { Readable } from 'node:stream';
+import { createGunzip, gzip } from 'node:zlib';
 const gzipAsync = promisify(gzip);
 
 export interface IdxArray {
@@ -25,6 +25,8 @@ export interface IdxImages {
 }
 
 const UBYTE = 0x08;
+/** Largest data part readIdx accepts (the full training set is 47 MB). */
+export const MAX_IDX_BYTES = 2 ** 31 - 1;
 const TYPE_NAMES: Record<number, string> = {
   0x08: 'unsigned byte',
   0x09: 'signed byte',
@@ -36,59 +38,147 @@ const TYPE_NAMES: Record<number, string> = {
 
 const hex = (b: number): string => '0x' + b.toString(16).padStart(2, '0');
 
-/** Reads an IDX file of unsigned bytes; gunzips it first when the name ends in `.gz`. */
+/** Dims as `60000x28x28`; a long (corrupt) list is cut short so it cannot flood a message. */
+const dimsText = (dims: readonly number[]): string =>
+  dims.length <= 6 ? dims.join('x') : `${dims.slice(0, 4).join('x')}x... (${dims.length} dimensions)`;
+
+/**
+ * Reads an IDX file of unsigned bytes; gunzips it first when the name ends in `.gz`. Streams: the
+ * header is checked as soon as its bytes arrive, the data is kept in a buffer that grows with what
+ * actually arrived (never past what the header implies), and reading stops at the first byte past
+ * that size, so a lying header or a gzip bomb costs no more memory than a valid file.
+ */
 export async function readIdx(path: string): Promise<IdxArray> {
-  let bytes: Uint8Array = await readFile(path);
-  if (path.endsWith('.gz')) {
-    try {
-      bytes = await gunzipAsync(bytes);
-    } catch (e) {
-      throw new Error(`${path}: corrupt gzip data (${(e as Error).message})`);
+  const gz = path.endsWith('.gz');
+  const file = createReadStream(path);
+  const stream: Readable = gz ? file.pipe(createGunzip()) : file;
+  if (gz) file.on('error', (e) => stream.destroy(e));
+  const header = new IdxHeaderReader(path);
+  let data: Uint8Array | null = null;
+  let filled = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      let bytes: Uint8Array = chunk;
+      if (data === null) {
+        const rest = header.push(bytes);
+        if (rest === null) continue;
+        data = new Uint8Array(Math.min(header.expected, Math.max(rest.length, 1 << 16)));
+        bytes = rest;
+      }
+      if (filled + bytes.length > header.expected) {
+        // Uncompressed, the file's size says exactly how much is there; compressed, stop inflating.
+        const found = gz ? null : (await stat(path)).size - header.length;
+        throw new IdxInputError(header.tooMuch(filled + bytes.length, found));
+      }
+      if (filled + bytes.length > data.length) {
+        const grown: Uint8Array = new Uint8Array(Math.min(header.expected, Math.max(2 * data.length, filled + bytes.length)));
+        grown.set(data.subarray(0, filled));
+        data = grown;
+      }
+      (data as Uint8Array).set(bytes, filled);
+      filled += bytes.length;
     }
+  } catch (e) {
+    if (e instanceof IdxInputError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    if (gz && err.code?.startsWith('Z_')) throw new Error(`${path}: corrupt gzip data (${err.message})`);
+    throw new Error(`${path}: cannot read (${err.message})`);
+  } finally {
+    file.destroy();
+    stream.destroy();
   }
-  return parseIdx(path, bytes);
+  if (data === null) return header.failShort();
+  if (filled !== header.expected) throw new Error(header.tooFew(filled));
+  return { dims: header.dims, data: data.length === filled ? data : data.slice(0, filled) };
 }
 
-function parseIdx(path: string, bytes: Uint8Array): IdxArray {
-  if (bytes.length < 4) throw new Error(`${path}: file is ${bytes.length} bytes, too short for the 4-byte IDX magic`);
-  if (bytes[0] !== 0 || bytes[1] !== 0) {
-    // A common slip: a gzipped file saved without its .gz suffix.
-    const hint = bytes[0] === 0x1f && bytes[1] === 0x8b ? ' (it looks gzip-compressed; name it *.gz)' : '';
-    throw new Error(`${path}: not an IDX file: magic starts ${hex(bytes[0])} ${hex(bytes[1])}, expected 0x00 0x00${hint}`);
+/** Errors raised by our own checks, kept apart from stream errors in readIdx's catch. */
+class IdxInputError extends Error {}
+
+/** Collects the magic and dimension words from the stream's first chunks and checks them. */
+class IdxHeaderReader {
+  dims: number[] = [];
+  expected = 0;
+  private head: number[] = [];
+  constructor(private readonly path: string) {}
+
+  private complete(): boolean {
+    return this.head.length >= 4 && this.head.length >= 4 + 4 * this.head[3];
   }
-  const type = bytes[2];
-  if (type !== UBYTE) {
-    const name = TYPE_NAMES[type] ? `${TYPE_NAMES[type]}` : 'unknown type';
-    throw new Error(`${path}: IDX type byte ${hex(type)} (${name}) is not supported; only 0x08 (unsigned byte) is`);
+
+  /** Feeds bytes; returns the bytes after the header once it is complete, else null. */
+  push(bytes: Uint8Array): Uint8Array | null {
+    let i = 0;
+    while (i < bytes.length && !this.complete()) {
+      this.head.push(bytes[i++]);
+      if (this.head.length === 4) this.checkMagic();
+    }
+    if (!this.complete()) return null;
+    if (this.dims.length === 0) this.checkDims();
+    return bytes.subarray(i);
   }
-  const ndims = bytes[3];
-  if (ndims === 0) throw new Error(`${path}: IDX header declares 0 dimensions`);
-  const headerLen = 4 + 4 * ndims;
-  if (bytes.length < headerLen) {
-    throw new Error(`${path}: file is ${bytes.length} bytes, too short for the ${headerLen}-byte header of ${ndims} dimensions`);
+
+  private fail(msg: string): never {
+    throw new IdxInputError(`${this.path}: ${msg}`);
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const dims: number[] = [];
-  for (let i = 0; i < ndims; i++) dims.push(view.getUint32(4 + 4 * i, false));
-  const expected = dims.reduce((a, b) => a * b, 1);
-  const found = bytes.length - headerLen;
-  if (found !== expected) {
-    const what = ndims === 3 ? 'image data' : ndims === 1 ? 'label data' : 'data';
-    throw new Error(
-      `${path}: expected ${expected} bytes of ${what} after the header (dims ${dims.join('x')}), found ${found}`,
-    );
+
+  private checkMagic(): void {
+    const [b0, b1, type, ndims] = this.head;
+    if (b0 !== 0 || b1 !== 0) {
+      // A common slip: a gzipped file saved without its .gz suffix.
+      const hint = b0 === 0x1f && b1 === 0x8b ? ' (it looks gzip-compressed; name it *.gz)' : '';
+      this.fail(`not an IDX file: magic starts ${hex(b0)} ${hex(b1)}, expected 0x00 0x00${hint}`);
+    }
+    if (type !== UBYTE) {
+      const name = TYPE_NAMES[type] ? `${TYPE_NAMES[type]}` : 'unknown type';
+      this.fail(`IDX type byte ${hex(type)} (${name}) is not supported; only 0x08 (unsigned byte) is`);
+    }
+    if (ndims === 0) this.fail('IDX header declares 0 dimensions');
   }
-  // Copy out of the (possibly pooled) Buffer so callers own a tight, plain Uint8Array.
-  const data = new Uint8Array(expected);
-  data.set(bytes.subarray(headerLen));
-  return { dims, data };
+
+  private checkDims(): void {
+    const h = this.head;
+    for (let d = 0; d < h[3]; d++) {
+      const o = 4 + 4 * d;
+      this.dims.push(h[o] * 2 ** 24 + (h[o + 1] << 16) + (h[o + 2] << 8) + h[o + 3]);
+    }
+    const zero = this.dims.indexOf(0);
+    if (zero >= 0) this.fail(`IDX dimension ${zero + 1} of ${dimsText(this.dims)} is 0 (no data)`);
+    this.expected = this.dims.reduce((a, b) => a * b, 1);
+    if (this.expected > MAX_IDX_BYTES) {
+      this.fail(`IDX dims ${dimsText(this.dims)} describe ${this.expected} bytes, over the ${MAX_IDX_BYTES}-byte limit`);
+    }
+  }
+
+  private what(): string {
+    return this.dims.length === 3 ? 'image data' : this.dims.length === 1 ? 'label data' : 'data';
+  }
+
+  failShort(): never {
+    if (this.head.length < 4) this.fail(`file is ${this.head.length} bytes, too short for the 4-byte IDX magic`);
+    const need = 4 + 4 * this.head[3];
+    this.fail(`file is ${this.head.length} bytes, too short for the ${need}-byte header of ${this.head[3]} dimensions`);
+  }
+
+  tooFew(found: number): string {
+    return `${this.path}: expected ${this.expected} bytes of ${this.what()} after the header (dims ${dimsText(this.dims)}), found ${found}`;
+  }
+
+  get length(): number {
+    return this.head.length;
+  }
+
+  tooMuch(atLeast: number, found: number | null): string {
+    const what = found === null ? `it decompresses to at least ${atLeast}` : `found ${found}`;
+    return `${this.path}: expected ${this.expected} bytes of ${this.what()} after the header (dims ${dimsText(this.dims)}), ${what}`;
+  }
 }
 
 /** Reads a 3-dimensional IDX file: count x rows x cols images. */
 export async function readIdxImages(path: string): Promise<IdxImages> {
   const { dims, data } = await readIdx(path);
   if (dims.length !== 3) {
-    throw new Error(`${path}: expected 3 dimensions (count, rows, cols) for images, found ${dims.length} (${dims.join('x')})`);
+    throw new Error(`${path}: expected 3 dimensions (count, rows, cols) for images, found ${dims.length} (${dimsText(dims)})`);
   }
   const [count, rows, cols] = dims;
   return { count, rows, cols, pixels: data };
@@ -98,7 +188,7 @@ export async function readIdxImages(path: string): Promise<IdxImages> {
 export async function readIdxLabels(path: string, numClasses = 10): Promise<Uint8Array> {
   const { dims, data } = await readIdx(path);
   if (dims.length !== 1) {
-    throw new Error(`${path}: expected 1 dimension for labels, found ${dims.length} (${dims.join('x')})`);
+    throw new Error(`${path}: expected 1 dimension for labels, found ${dims.length} (${dimsText(dims)})`);
   }
   for (let i = 0; i < data.length; i++) {
     if (data[i] >= numClasses) {

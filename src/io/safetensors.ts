@@ -282,20 +282,41 @@ function stringEnd(text: string, i: number): number {
 const MAX_HEADER_DEPTH = 32;
 
 /**
- * Whether brackets nest deeper than MAX_HEADER_DEPTH. Run before JSON.parse:
- * a 100 MB header of "[[[[..." or '{"a":{"a":...' would otherwise make it build
- * millions of nested values, using many times the header's size in memory.
+ * Decoding costs about 1 KB of heap per tensor (its header object, entry, typed array and
+ * record slot) and tens of bytes per other JSON value, far more than the bytes that describe
+ * them: a 97 MB file of 1.4 M one-byte tensors needed ~1.5 GB. These caps keep decoding within a
+ * small multiple of the file size (about 100 MB at the caps); real models have thousands of
+ * tensors at most.
  */
-function nestsTooDeeply(text: string): boolean {
+export const SAFETENSORS_MAX_TENSORS = 100_000;
+const MAX_HEADER_VALUES = 2_000_000;
+
+interface HeaderShape {
+  tooDeep: boolean;
+  /** Objects opened at depth 2: one per tensor entry (plus __metadata__). */
+  entries: number;
+  /** Commas outside strings: about one per JSON value. */
+  values: number;
+}
+
+/**
+ * One pass over the header text before JSON.parse, which would otherwise build millions of values
+ * (nested "[[[[...", or a million tiny tensors) at many times the header's size in memory.
+ */
+function headerShape(text: string): HeaderShape {
   let depth = 0;
+  let entries = 0;
+  let values = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22) i = stringEnd(text, i);
     else if (c === 0x7b || c === 0x5b) {
-      if (++depth > MAX_HEADER_DEPTH) return true;
+      if (++depth > MAX_HEADER_DEPTH) return { tooDeep: true, entries, values };
+      if (depth === 2 && c === 0x7b) entries++;
     } else if (c === 0x7d || c === 0x5d) depth--;
+    else if (c === 0x2c) values++;
   }
-  return false;
+  return { tooDeep: false, entries, values };
 }
 
 type ScanProblem = { kind: 'duplicate'; key: string; inside?: string } | { kind: 'number'; token: string };
@@ -370,7 +391,12 @@ function parseHeader(header: Uint8Array, dataLength: number, source: string): Pa
   }
   // The spec requires the header to start with '{'; this also rules out arrays, strings and numbers.
   if (text.charCodeAt(0) !== 0x7b) fail(`header is not a JSON object (it must start with '{')`);
-  if (nestsTooDeeply(text)) fail(`header nests deeper than ${MAX_HEADER_DEPTH} levels`);
+  const shape = headerShape(text);
+  if (shape.tooDeep) fail(`header nests deeper than ${MAX_HEADER_DEPTH} levels`);
+  if (shape.entries > SAFETENSORS_MAX_TENSORS + 1) {
+    fail(`header lists ${shape.entries} entries; skipgrad reads at most ${SAFETENSORS_MAX_TENSORS} tensors per file`);
+  }
+  if (shape.values > MAX_HEADER_VALUES) fail(`header holds over ${MAX_HEADER_VALUES} JSON values; refusing to decode it`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
