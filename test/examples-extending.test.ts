@@ -1,7 +1,7 @@
 // The extending examples run in the suite at small sizes: a custom op (Mish), a custom block
 // (bottleneck ResNet-50-style net, trained a few steps) and the gradient-flow experiment.
+// docs/extending.md runs on its own in test/docs-blocks.test.ts.
 
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { manualSeed, randn, tensor } from '../src/index.js';
 import { hypot, main as customOp, mish } from '../examples/custom-op.js';
@@ -89,17 +89,3 @@ describe('examples/gradient-flow', () => {
   });
 });
 
-describe('docs/extending.md', () => {
-  it('every code block is a verbatim excerpt of the compiled file named on its first line', () => {
-    const root = new URL('../', import.meta.url);
-    const doc = readFileSync(new URL('docs/extending.md', root), 'utf8');
-    const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
-    expect(blocks.length).toBeGreaterThanOrEqual(8);
-    for (const block of blocks) {
-      const [first, ...rest] = block.split('\n');
-      const file = first.match(/^\/\/ ((?:examples|src)\/[\w/.-]+\.ts)$/)?.[1];
-      expect(file, `block without a source line: ${first}`).toBeDefined();
-      expect(readFileSync(new URL(file!, root), 'utf8'), `excerpt of ${file}:\n${rest.join('\n')}`).toContain(rest.join('\n'));
-    }
-  });
-});
