@@ -8,8 +8,10 @@ import { Tensor } from '../tensor.js';
 export type TensorLike = Tensor | number;
 
 /** A number becomes a 0-d tensor of the other operand's dtype (float32 if that is int32 and the number is not an integer). */
-export function asTensor(x: TensorLike, like: TensorLike): Tensor {
+export function asTensor(x: TensorLike, like: TensorLike, op = 'asTensor'): Tensor {
   if (x instanceof Tensor) return x;
+  // Without this an array became NaN and a string like '3' was coerced to 3.
+  checkOperand(op, x);
   let dtype: DType = like instanceof Tensor ? like.dtype : 'float32';
   if (dtype === 'int32' && !Number.isInteger(x)) dtype = 'float32';
   const data = allocate(dtype, 1);
@@ -33,4 +35,11 @@ export function unaryRaw(a: Tensor, fn: UnaryFn, dtype?: DType): Tensor {
 /** dtype of a float-valued function of `t` (int32 input gives float32, as in PyTorch). */
 export function floatDType(t: Tensor): DType {
   return isFloat(t.dtype) ? t.dtype : 'float32';
+}
+
+/** Refuses an operand that is neither a Tensor nor a number (PyTorch raises a TypeError too). */
+export function checkOperand(op: string, x: unknown): asserts x is TensorLike {
+  if (x instanceof Tensor || typeof x === 'number') return;
+  const what = Array.isArray(x) ? 'an array (wrap it with tensor())' : x === null ? 'null' : `a ${typeof x}`;
+  throw new TypeError(`${op}: operand must be a Tensor or a number, got ${what}`);
 }
