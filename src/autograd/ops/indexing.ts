@@ -55,10 +55,12 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
       throw new Error(`indexSelect: index ${v} is out of range for dim ${dim} of size ${n} in shape ${fmt(x.shape)}`);
     }
   }
+  // A 0-d input gives a 0-d result, as PyTorch 1.13 does (whatever the index's length).
+  if (x.ndim === 0) return indexSelectOp(x, new Int32Array(1), [], 0);
   const outShape = inShape.slice();
   outShape[d] = index.size;
   const map = mapByDim(inShape, outShape, (k, i) => (k === d ? index.data[i] : i));
-  return indexSelectOp(x, map, x.ndim === 0 ? [index.size] : outShape, 0);
+  return indexSelectOp(x, map, outShape, 0);
 }
 
 const indexOp = indexMapOp('index');
