@@ -6,7 +6,7 @@
 // counts (an int32 sum). These results take no gradient, so they are plain functions rather
 // than defineOp calls (a defineOp output of a grad-requiring input would itself require grad).
 
-import { allocate, allocateUninit, promote } from '../../kernels/dtype.js';
+import { allocate, allocateUninit, castArray, promote } from '../../kernels/dtype.js';
 import { mapTernary } from '../../kernels/elementwise.js';
 import { broadcastShapes, fmt, shapeEq, sizeOf } from '../../kernels/shape.js';
 import { sumAxes } from '../../kernels/reduce.js';
@@ -145,6 +145,13 @@ export function maskedFill(x: Tensor, mask: Tensor, value: TensorLike): Tensor {
   if (value instanceof Tensor) {
     if (value.ndim !== 0) throw new Error(`maskedFill: value must be a number or a 0-d tensor, got shape ${fmt(value.shape)}`);
     v = value;
+    // The result keeps x's dtype, as in PyTorch: a constant value is cast; a differentiable one must match.
+    if (value.dtype !== x.dtype) {
+      if (value.requiresGrad) {
+        throw new Error(`maskedFill: a value that requires grad must have the input's dtype ${x.dtype}, got ${value.dtype}`);
+      }
+      v = new Tensor(castArray(value.data, x.dtype), []);
+    }
   } else {
     // The value is cast to x's dtype (truncated for int32), as PyTorch does.
     const data = allocate(x.dtype, 1);
