@@ -67,7 +67,7 @@ function countNonzero(x: Tensor, axes: number[]): Int32Array {
 /** 1 where any element over `dim` (all when omitted) is nonzero; int32 0/1. any of nothing is 0. */
 export function any(x: Tensor, dim?: Dims, options: ReduceOptions = {}): Tensor {
   checkTensor('any', x);
-  const axes = normDims('any', dim, x.ndim);
+  const axes = normDims('any', dim, x.shape);
   const counts = countNonzero(x, axes);
   for (let i = 0; i < counts.length; i++) counts[i] = counts[i] > 0 ? 1 : 0;
   return new Tensor(counts, reducedShape(x.shape, axes, options.keepdim ?? false));
@@ -76,7 +76,7 @@ export function any(x: Tensor, dim?: Dims, options: ReduceOptions = {}): Tensor 
 /** 1 where every element over `dim` (all when omitted) is nonzero; int32 0/1. all of nothing is 1. */
 export function all(x: Tensor, dim?: Dims, options: ReduceOptions = {}): Tensor {
   checkTensor('all', x);
-  const axes = normDims('all', dim, x.ndim);
+  const axes = normDims('all', dim, x.shape);
   const n = sizeOf(axes.map((a) => x.shape[a]));
   const counts = countNonzero(x, axes);
   for (let i = 0; i < counts.length; i++) counts[i] = counts[i] === n ? 1 : 0;

@@ -2,7 +2,7 @@
 
 import { allocate, allocateUninit, isFloat, promote, type DType } from '../../kernels/dtype.js';
 import { mapBinary, mapUnary, type BinaryFn, type UnaryFn } from '../../kernels/elementwise.js';
-import { broadcastShapes, sizeOf } from '../../kernels/shape.js';
+import { broadcastShapes, fmt, sizeOf } from '../../kernels/shape.js';
 import { Tensor } from '../tensor.js';
 
 export type TensorLike = Tensor | number;
@@ -42,4 +42,17 @@ export function checkOperand(op: string, x: unknown): asserts x is TensorLike {
   if (x instanceof Tensor || typeof x === 'number') return;
   const what = Array.isArray(x) ? 'an array (wrap it with tensor())' : x === null ? 'null' : `a ${typeof x}`;
   throw new TypeError(`${op}: operand must be a Tensor or a number, got ${what}`);
+}
+
+/**
+ * A possibly negative dim of a tensor of `shape`, as a non-negative index; the error names the op
+ * and the shape. A 0-d tensor accepts dim 0 and -1 (PyTorch treats it as rank 1 here).
+ */
+export function dimOf(op: string, dim: number, shape: readonly number[]): number {
+  const rank = Math.max(shape.length, 1);
+  const d = dim < 0 ? dim + rank : dim;
+  if (!Number.isInteger(dim) || d < 0 || d >= rank) {
+    throw new Error(`${op}: dim ${dim} is out of range for a tensor of rank ${shape.length} (shape ${fmt(shape)}, dims ${-rank}..${rank - 1})`);
+  }
+  return d;
 }

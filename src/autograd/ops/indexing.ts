@@ -3,9 +3,10 @@
 // (see compare.ts); index tensors are int32, negative entries count from the end where PyTorch
 // allows it (select, narrow, index) and are refused where it does not (indexSelect).
 
-import { broadcastShapes, broadcastStrides, fmt, normDim, sizeOf, stridesOf } from '../../kernels/shape.js';
+import { broadcastShapes, broadcastStrides, fmt, sizeOf, stridesOf } from '../../kernels/shape.js';
 import { Tensor } from '../tensor.js';
 import { checkMask } from './compare.js';
+import { dimOf } from './helpers.js';
 import { indexMapOp, mapByDim } from './index_map.js';
 import { reshape, slice } from './movement.js';
 
@@ -17,7 +18,7 @@ function checkIndexTensor(op: string, index: unknown): asserts index is Tensor {
 /** x[..., i, ...] at position `index` of `dim`: that dim is removed (composed from slice + reshape). */
 export function select(x: Tensor, dim: number, index: number): Tensor {
   if (x.ndim === 0) throw new Error('select: cannot select from a 0-d tensor');
-  const d = normDim('select', dim, x.ndim);
+  const d = dimOf('select', dim, x.shape);
   const n = x.shape[d];
   if (!Number.isInteger(index) || index < -n || index >= n) {
     throw new Error(`select: index ${index} is out of range for dim ${dim} of size ${n} in shape ${fmt(x.shape)}`);
@@ -29,7 +30,7 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
 /** `length` elements of `dim` from `start` (negative counts from the end), as torch.narrow. */
 export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
   if (x.ndim === 0) throw new Error('narrow: cannot narrow a 0-d tensor');
-  const d = normDim('narrow', dim, x.ndim);
+  const d = dimOf('narrow', dim, x.shape);
   const n = x.shape[d];
   if (!Number.isInteger(start) || start < -n || start > n) {
     throw new Error(`narrow: start ${start} is out of range for dim ${dim} of size ${n} in shape ${fmt(x.shape)}`);
@@ -48,7 +49,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndexTensor('indexSelect', index);
   if (index.ndim > 1) throw new Error(`indexSelect: index must be 1-D or 0-d, got ${fmt(index.shape)}`);
   const inShape = x.ndim === 0 ? [1] : x.shape;
-  const d = normDim('indexSelect', dim, inShape.length);
+  const d = dimOf('indexSelect', dim, x.shape);
   const n = inShape[d];
   for (const v of index.data) {
     if (v < 0 || v >= n) {

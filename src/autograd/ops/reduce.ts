@@ -2,10 +2,11 @@
 
 import { allocate } from '../../kernels/dtype.js';
 import { extremumAxis, sumAxes } from '../../kernels/reduce.js';
-import { fmt, normDim, sizeOf } from '../../kernels/shape.js';
+import { fmt, sizeOf } from '../../kernels/shape.js';
 import { defineOp } from '../function.js';
 import { Tensor } from '../tensor.js';
 import { div, mul, sub } from './arithmetic.js';
+import { dimOf } from './helpers.js';
 import { expand, reshape } from './movement.js';
 import { sqrt } from './unary.js';
 
@@ -19,18 +20,19 @@ export interface ReduceOptions {
  * Sorted unique non-negative dims; undefined means all. A 0-d tensor accepts dim 0 and -1 (as
  * PyTorch does) and reduces over nothing.
  */
-export function normDims(op: string, dims: Dims, rank: number): number[] {
+export function normDims(op: string, dims: Dims, shape: readonly number[]): number[] {
+  const rank = shape.length;
   if (dims === undefined) return Array.from({ length: rank }, (_, i) => i);
   const list = typeof dims === 'number' ? [dims] : dims;
-  const out = [...new Set(list.map((d) => normDim(op, d, Math.max(rank, 1))))].sort((a, b) => a - b);
+  const out = [...new Set(list.map((d) => dimOf(op, d, shape)))].sort((a, b) => a - b);
   if (out.length !== list.length) throw new Error(`${op}: repeated dim in [${list.join(',')}]`);
   return rank === 0 ? [] : out;
 }
 
 /** A single dim, with 0-d tensors accepting 0 and -1; returns -1 for a 0-d tensor (nothing to reduce). */
-export function normDimScalar(op: string, dim: number, rank: number): number {
-  const d = normDim(op, dim, Math.max(rank, 1));
-  return rank === 0 ? -1 : d;
+export function normDimScalar(op: string, dim: number, shape: readonly number[]): number {
+  const d = dimOf(op, dim, shape);
+  return shape.length === 0 ? -1 : d;
 }
 
 export function reducedShape(shape: readonly number[], axes: number[], keepdim: boolean): number[] {
@@ -49,11 +51,11 @@ const sumOp = defineOp({
 });
 
 export function sum(x: Tensor, dim?: Dims, options: ReduceOptions = {}): Tensor {
-  return sumOp(x, normDims('sum', dim, x.ndim), options.keepdim ?? false);
+  return sumOp(x, normDims('sum', dim, x.shape), options.keepdim ?? false);
 }
 
 export function mean(x: Tensor, dim?: Dims, options: ReduceOptions = {}): Tensor {
-  const axes = normDims('mean', dim, x.ndim);
+  const axes = normDims('mean', dim, x.shape);
   const count = sizeOf(axes.map((a) => x.shape[a]));
   const s = sum(x, axes, options);
   return div(x.dtype === 'int32' ? toFloat(s) : s, count);
@@ -118,14 +120,14 @@ const minDim = extremumDimOp('min');
 /** Maximum over all elements, or over one `dim` (values only; see `argmax` for indices). */
 export function max(x: Tensor, dim?: number, options: ReduceOptions = {}): Tensor {
   if (dim === undefined) return maxAll(x, true);
-  const d = normDimScalar('max', dim, x.ndim);
+  const d = normDimScalar('max', dim, x.shape);
   if (d < 0) return maxAll(x, true); // 0-d: the one element
   return maxDim(x, d, options.keepdim ?? false, true);
 }
 
 export function min(x: Tensor, dim?: number, options: ReduceOptions = {}): Tensor {
   if (dim === undefined) return minAll(x, false);
-  const d = normDimScalar('min', dim, x.ndim);
+  const d = normDimScalar('min', dim, x.shape);
   if (d < 0) return minAll(x, false);
   return minDim(x, d, options.keepdim ?? false, false);
 }
@@ -133,12 +135,12 @@ export function min(x: Tensor, dim?: number, options: ReduceOptions = {}): Tenso
 function argExtremum(op: 'argmax' | 'argmin', x: Tensor, dim: number | undefined, keepdim: boolean): Tensor {
   const wantMax = op === 'argmax';
   if (dim === undefined || x.ndim === 0) {
-    if (dim !== undefined) normDimScalar(op, dim, 0);
+    if (dim !== undefined) normDimScalar(op, dim, x.shape);
     if (x.size === 0) throw new Error(`${op}: cannot take the ${op} of an empty tensor ${fmt(x.shape)} without a dim`);
     const shape = keepdim ? x.shape.map(() => 1) : [];
     return new Tensor(extremumAxis(x.data, [x.size], 0, wantMax).indices, shape);
   }
-  const d = normDim(op, dim, x.ndim);
+  const d = dimOf(op, dim, x.shape);
   if (x.shape[d] === 0) throw new Error(`${op}: cannot reduce dim ${dim} of size 0 in shape ${fmt(x.shape)}`);
   return new Tensor(extremumAxis(x.data, x.shape, d, wantMax).indices, reducedShape(x.shape, [d], keepdim));
 }
@@ -169,7 +171,7 @@ export function variance(x: Tensor, dim?: Dims, options: VarOptions = {}): Tenso
 }
 
 function varianceAs(op: string, x: Tensor, dim: Dims, options: VarOptions): Tensor {
-  const axes = normDims(op, dim, x.ndim);
+  const axes = normDims(op, dim, x.shape);
   const n = sizeOf(axes.map((a) => x.shape[a]));
   if (options.correction !== undefined && options.unbiased !== undefined) {
     throw new Error(`${op}: give either correction or unbiased, not both`);

@@ -2,9 +2,10 @@
 // ops that carry their own gradients (reshape/expand, where, slice).
 
 import { allocate } from '../../kernels/dtype.js';
-import { fmt, normDim } from '../../kernels/shape.js';
+import { fmt } from '../../kernels/shape.js';
 import { Tensor } from '../tensor.js';
 import { where } from './arithmetic.js';
+import { dimOf } from './helpers.js';
 import { indexMapOp, mapByDim } from './index_map.js';
 import { expand, reshape, slice } from './movement.js';
 
@@ -13,7 +14,7 @@ const flipOp = indexMapOp('flip');
 /** Reverses the order of elements along each of `dims`. */
 export function flip(x: Tensor, dims: number | readonly number[]): Tensor {
   const list = typeof dims === 'number' ? [dims] : dims;
-  const norm = list.map((d) => normDim('flip', d, Math.max(x.ndim, 1)));
+  const norm = list.map((d) => dimOf('flip', d, x.shape));
   if (new Set(norm).size !== norm.length) throw new Error(`flip: repeated dim in [${list.join(',')}]`);
   const flipped = new Set(x.ndim === 0 ? [] : norm);
   const map = mapByDim(x.shape, x.shape, (d, i) => (flipped.has(d) ? x.shape[d] - 1 - i : i));
@@ -64,7 +65,7 @@ export function triu(x: Tensor, diagonal = 0): Tensor {
  */
 export function split(x: Tensor, splitSize: number | readonly number[], dim = 0): Tensor[] {
   if (x.ndim === 0) throw new Error('split: cannot split a 0-d tensor');
-  const d = normDim('split', dim, x.ndim);
+  const d = dimOf('split', dim, x.shape);
   const n = x.shape[d];
   let sizes: number[];
   if (typeof splitSize === 'number') {
@@ -92,7 +93,7 @@ export function split(x: Tensor, splitSize: number | readonly number[], dim = 0)
 export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
   if (!Number.isInteger(chunks) || chunks < 1) throw new Error(`chunk: chunks must be a positive integer, got ${chunks}`);
   if (x.ndim === 0) throw new Error('chunk: cannot chunk a 0-d tensor');
-  const d = normDim('chunk', dim, x.ndim);
+  const d = dimOf('chunk', dim, x.shape);
   const n = x.shape[d];
   if (n === 0) return Array.from({ length: chunks }, () => slice(x, d, 0, 0)); // PyTorch gives `chunks` empty pieces
   return split(x, Math.max(1, Math.ceil(n / chunks)), dim);

@@ -44,7 +44,7 @@ const cumsumOp = defineOp({
 
 /** Running sum along `dim` (int32 stays int32). */
 export function cumsum(x: Tensor, dim: number): Tensor {
-  const d = normDimScalar('cumsum', dim, x.ndim);
+  const d = normDimScalar('cumsum', dim, x.shape);
   return cumsumOp(x, Math.max(d, 0));
 }
 
@@ -93,7 +93,7 @@ const prodOp = defineOp({
 export function prod(x: Tensor, dim?: number, options: ReduceOptions = {}): Tensor {
   const keepdim = options.keepdim ?? false;
   if (dim === undefined) return prodOp(x, -1, keepdim ? x.shape.map(() => 1) : []);
-  const d = normDimScalar('prod', dim, x.ndim);
+  const d = normDimScalar('prod', dim, x.shape);
   if (d < 0) return prodOp(x, -1, []);
   return prodOp(x, d, reducedShape(x.shape, [d], keepdim));
 }
@@ -152,6 +152,6 @@ const logsumexpOp = defineOp({
 /** log(sum(exp(x))) over `dim` (one dim or a list, required as in torch.logsumexp), computed stably. */
 export function logsumexp(x: Tensor, dim: Dims, options: ReduceOptions = {}): Tensor {
   if (dim === undefined) throw new Error(`logsumexp: dim is required (got none for input ${fmt(x.shape)})`);
-  const axes = normDims('logsumexp', dim, x.ndim);
+  const axes = normDims('logsumexp', dim, x.shape);
   return logsumexpOp(x, axes, reducedShape(x.shape, axes, options.keepdim ?? false));
 }

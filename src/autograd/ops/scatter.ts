@@ -4,10 +4,10 @@
 // src gets g gathered back through the index (zero at src positions outside index's shape).
 
 import { allocate, promote } from '../../kernels/dtype.js';
-import { fmt, normDim, sizeOf, stridesOf } from '../../kernels/shape.js';
+import { fmt, sizeOf, stridesOf } from '../../kernels/shape.js';
 import { defineOp } from '../function.js';
 import { Tensor } from '../tensor.js';
-import { checkOperand, type TensorLike } from './helpers.js';
+import { checkOperand, dimOf, type TensorLike } from './helpers.js';
 
 interface Plan {
   /** Flat offsets into the output (self's shape) and into src, one per index element. */
@@ -104,13 +104,13 @@ function asSrc(op: string, x: Tensor, index: Tensor, src: TensorLike): Tensor {
 
 /** A copy of x with src's entries written at `index` along `dim` (src may be a number). Duplicate indices: the last write wins. */
 export function scatter(x: Tensor, dim: number, index: Tensor, src: TensorLike): Tensor {
-  const axis = normDim('scatter', dim, Math.max(x.ndim, 1));
+  const axis = dimOf('scatter', dim, x.shape);
   return scatterRaw(x, axis, index, asSrc('scatter', x, index, src));
 }
 
 /** A copy of x with src's entries added at `index` along `dim`; duplicate indices accumulate. */
 export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
   if (!(src instanceof Tensor)) throw new Error(`scatterAdd: src must be a Tensor, got ${typeof src}`);
-  const axis = normDim('scatterAdd', dim, Math.max(x.ndim, 1));
+  const axis = dimOf('scatterAdd', dim, x.shape);
   return scatterAddRaw(x, axis, index, src);
 }

@@ -2,8 +2,9 @@
 // their original order, in both directions; NaN sorts above every number, as in PyTorch);
 // the values are then `gather(x, dim, indices)`, so their gradient is gather's.
 
-import { fmt, normDim, sizeOf } from '../../kernels/shape.js';
+import { fmt, sizeOf } from '../../kernels/shape.js';
 import { Tensor } from '../tensor.js';
+import { dimOf } from './helpers.js';
 import { gather } from './softmax.js';
 
 export interface SortResult {
@@ -61,7 +62,7 @@ function order(x: Tensor, axis: number, descending: boolean, k: number): Tensor 
 
 /** Sorts along `dim` (default -1): {values, indices}; stable; NaN sorts as the largest value. */
 export function sort(x: Tensor, dim = -1, options: SortOptions = {}): SortResult {
-  const axis = normDim('sort', dim, Math.max(x.ndim, 1));
+  const axis = dimOf('sort', dim, x.shape);
   const len = x.ndim === 0 ? 1 : x.shape[axis];
   const indices = order(x, axis, options.descending ?? false, len);
   return { values: gather(x, axis, indices), indices };
@@ -69,7 +70,7 @@ export function sort(x: Tensor, dim = -1, options: SortOptions = {}): SortResult
 
 /** The k largest (or smallest) entries along `dim` (default -1), in order: {values, indices}. */
 export function topk(x: Tensor, k: number, dim = -1, options: TopkOptions = {}): SortResult {
-  const axis = normDim('topk', dim, Math.max(x.ndim, 1));
+  const axis = dimOf('topk', dim, x.shape);
   const len = x.ndim === 0 ? 1 : x.shape[axis];
   if (!Number.isInteger(k) || k < 0 || k > len) {
     throw new Error(`topk: k ${k} is out of range for dim ${dim} of size ${len} in shape ${fmt(x.shape)}`);
