@@ -106,7 +106,7 @@ describe('fast kernels: elementwise', () => {
     });
   }
 
-  it('relu keeps NaN, maps -0 and -Infinity to +0; its backward is g * (x > 0)', () => {
+  it('relu keeps NaN, maps -0 and -Infinity to +0; its backward is g * (x <= 0 ? 0 : 1), passing g at a NaN x as PyTorch', () => {
     setFastTuning({ minElements: 0 });
     const x = new Float32Array([NaN, -0, 0, -Infinity, Infinity, -1, 2]);
     const g = new Float32Array([1, 1, 1, -1, NaN, -5, 3]);
@@ -114,7 +114,7 @@ describe('fast kernels: elementwise', () => {
     reluForward(x, out);
     expectSameBits(out, [NaN, 0, 0, 0, Infinity, 0, 2], 'relu');
     reluBackward(g, x, out);
-    expectSameBits(out, [0, 0, 0, -0, NaN, -0, 3], 'relu backward');
+    expectSameBits(out, [1, 0, 0, -0, NaN, -0, 3], 'relu backward');
   });
 
   it('other dtypes and mixes take the per-op JS loops, same results as the closures', () => {

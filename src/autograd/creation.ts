@@ -20,6 +20,14 @@ function checkDType(op: string, dtype: DType | undefined): DType {
   return d;
 }
 
+/** Refuses a value an int32 cannot hold (NaN, ±Inf, beyond ±2^31) instead of wrapping it, as PyTorch does. */
+function checkInt32(op: string, v: number): void {
+  const t = Math.trunc(v);
+  if (!(t >= -2147483648 && t <= 2147483647)) {
+    throw new Error(`${op}: value ${v} cannot be converted to int32 without overflow`);
+  }
+}
+
 /**
  * A tensor from a number, nested arrays, or a typed array (with `shape`, default 1-D).
  * The dtype defaults to float32, or to the typed array's own type.
@@ -35,6 +43,7 @@ export function tensor(
     if (sizeOf(shape) !== values.length) {
       throw new Error(`tensor: shape ${fmt(shape)} needs ${sizeOf(shape)} elements, the array has ${values.length}`);
     }
+    if (dtype === 'int32' && dtypeOf(values) !== 'int32') for (const v of values) checkInt32('tensor', v);
     return new Tensor(castArray(values, dtype), shape, options.requiresGrad);
   }
   const dtype = checkDType('tensor', options.dtype);
@@ -52,6 +61,7 @@ export function tensor(
   const fill = (v: NestedArray, dim: number, path: number[]): void => {
     if (dim === shape.length) {
       if (typeof v !== 'number') throw new Error(`tensor: expected a number at [${path.join(',')}], got ${typeof v}`);
+      if (dtype === 'int32') checkInt32('tensor', v);
       data[k++] = v;
       return;
     }
@@ -66,7 +76,9 @@ export function tensor(
 
 export function full(shape: Shape, value: number, options: TensorOptions = {}): Tensor {
   checkShape('full', shape);
-  const data = allocate(checkDType('full', options.dtype), sizeOf(shape));
+  const dtype = checkDType('full', options.dtype);
+  if (dtype === 'int32') checkInt32('full', value);
+  const data = allocate(dtype, sizeOf(shape));
   data.fill(value);
   return new Tensor(data, shape, options.requiresGrad);
 }

@@ -25,3 +25,12 @@ export type { MaxPool2dOptions, AvgPool2dOptions } from './ops/pool_common.js';
 export { batchNorm, type BatchNormOptions } from './ops/batch_norm.js';
 export { linear } from './ops/linear.js';
 export { dropout } from './ops/dropout.js';
+// Issue 11's tensor ops (comparisons, indexing, scatter, pad, scans, sort).
+export { eq, ne, gt, ge, lt, le, isnan, isinf, isfinite, any, all, maximum, minimum, maskedFill } from './ops/compare.js';
+export { argmin, std } from './ops/reduce.js';
+export { select, narrow, indexSelect, index, maskedSelect, maskedIndex, oneHot } from './ops/indexing.js';
+export { scatter, scatterAdd } from './ops/scatter.js';
+export { pad, type PadMode, type PadOptions } from './ops/pad.js';
+export { cumsum, prod, logsumexp } from './ops/scan.js';
+export { flip, repeat, tril, triu, split, chunk } from './ops/reshape_ops.js';
+export { sort, topk, type SortResult, type SortOptions, type TopkOptions } from './ops/sort.js';

@@ -10,6 +10,12 @@ import * as M from './ops/movement.js';
 import * as S from './ops/softmax.js';
 import { matmul } from './ops/matmul.js';
 import type { TensorLike } from './ops/helpers.js';
+import * as C from './ops/compare.js';
+import * as I from './ops/indexing.js';
+import * as Sc from './ops/scatter.js';
+import * as Sn from './ops/scan.js';
+import * as Ro from './ops/reshape_ops.js';
+import * as So from './ops/sort.js';
 
 declare module './tensor.js' {
   interface Tensor {
@@ -48,6 +54,42 @@ declare module './tensor.js' {
     logSoftmax(dim?: number): Tensor;
     gather(dim: number, index: Tensor): Tensor;
     clone(): Tensor;
+    // Issue 11's tensor ops.
+    eq(other: TensorLike): Tensor;
+    ne(other: TensorLike): Tensor;
+    gt(other: TensorLike): Tensor;
+    ge(other: TensorLike): Tensor;
+    lt(other: TensorLike): Tensor;
+    le(other: TensorLike): Tensor;
+    isnan(): Tensor;
+    isinf(): Tensor;
+    isfinite(): Tensor;
+    any(dim?: R.Dims, options?: R.ReduceOptions): Tensor;
+    all(dim?: R.Dims, options?: R.ReduceOptions): Tensor;
+    maximum(other: TensorLike): Tensor;
+    minimum(other: TensorLike): Tensor;
+    maskedFill(mask: Tensor, value: TensorLike): Tensor;
+    argmin(dim?: number, options?: R.ReduceOptions): Tensor;
+    std(dim?: R.Dims, options?: R.VarOptions): Tensor;
+    select(dim: number, index: number): Tensor;
+    narrow(dim: number, start: number, length: number): Tensor;
+    indexSelect(dim: number, index: Tensor): Tensor;
+    index(indices: Tensor | readonly Tensor[]): Tensor;
+    maskedSelect(mask: Tensor): Tensor;
+    maskedIndex(mask: Tensor): Tensor;
+    scatter(dim: number, index: Tensor, src: TensorLike): Tensor;
+    scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor;
+    cumsum(dim: number): Tensor;
+    prod(dim?: number, options?: R.ReduceOptions): Tensor;
+    logsumexp(dim: R.Dims, options?: R.ReduceOptions): Tensor;
+    flip(dims: number | readonly number[]): Tensor;
+    repeat(repeats: readonly number[]): Tensor;
+    tril(diagonal?: number): Tensor;
+    triu(diagonal?: number): Tensor;
+    split(splitSize: number | readonly number[], dim?: number): Tensor[];
+    chunk(chunks: number, dim?: number): Tensor[];
+    sort(dim?: number, options?: So.SortOptions): So.SortResult;
+    topk(k: number, dim?: number, options?: So.TopkOptions): So.SortResult;
   }
 }
 
@@ -87,3 +129,39 @@ P.softmax = function (d) { return S.softmax(this, d); };
 P.logSoftmax = function (d) { return S.logSoftmax(this, d); };
 P.gather = function (d, i) { return S.gather(this, d, i); };
 P.clone = function () { return A.mul(this, 1); };
+// Issue 11's tensor ops.
+P.eq = function (o) { return C.eq(this, o); };
+P.ne = function (o) { return C.ne(this, o); };
+P.gt = function (o) { return C.gt(this, o); };
+P.ge = function (o) { return C.ge(this, o); };
+P.lt = function (o) { return C.lt(this, o); };
+P.le = function (o) { return C.le(this, o); };
+P.isnan = function () { return C.isnan(this); };
+P.isinf = function () { return C.isinf(this); };
+P.isfinite = function () { return C.isfinite(this); };
+P.any = function (d, o) { return C.any(this, d, o); };
+P.all = function (d, o) { return C.all(this, d, o); };
+P.maximum = function (o) { return C.maximum(this, o); };
+P.minimum = function (o) { return C.minimum(this, o); };
+P.maskedFill = function (m, v) { return C.maskedFill(this, m, v); };
+P.argmin = function (d, o) { return R.argmin(this, d, o); };
+P.std = function (d, o) { return R.std(this, d, o); };
+P.select = function (d, i) { return I.select(this, d, i); };
+P.narrow = function (d, s, l) { return I.narrow(this, d, s, l); };
+P.indexSelect = function (d, i) { return I.indexSelect(this, d, i); };
+P.index = function (i) { return I.index(this, i); };
+P.maskedSelect = function (m) { return I.maskedSelect(this, m); };
+P.maskedIndex = function (m) { return I.maskedIndex(this, m); };
+P.scatter = function (d, i, s) { return Sc.scatter(this, d, i, s); };
+P.scatterAdd = function (d, i, s) { return Sc.scatterAdd(this, d, i, s); };
+P.cumsum = function (d) { return Sn.cumsum(this, d); };
+P.prod = function (d, o) { return Sn.prod(this, d, o); };
+P.logsumexp = function (d, o) { return Sn.logsumexp(this, d, o); };
+P.flip = function (d) { return Ro.flip(this, d); };
+P.repeat = function (r) { return Ro.repeat(this, r); };
+P.tril = function (d) { return Ro.tril(this, d); };
+P.triu = function (d) { return Ro.triu(this, d); };
+P.split = function (s, d) { return Ro.split(this, s, d); };
+P.chunk = function (c, d) { return Ro.chunk(this, c, d); };
+P.sort = function (d, o) { return So.sort(this, d, o); };
+P.topk = function (k, d, o) { return So.topk(this, k, d, o); };

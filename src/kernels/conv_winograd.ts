@@ -37,6 +37,7 @@ import type { Conv2dParams } from './conv.js';
 import { pixelClasses } from './conv_fast.js';
 import { splitEven, threadsFor } from './fast/engine.js';
 import { gemmHeap } from './gemm.js';
+import { sumAxes } from './reduce.js';
 import { kernelRuntime } from './runtime.js';
 import { getNumThreads } from './threads/pool.js';
 
@@ -257,11 +258,25 @@ function checkShape(op: string, p: Conv2dParams): void {
 }
 
 /**
+ * Whether every element is finite. The Winograd transforms subtract neighbouring inputs, so one
+ * Inf becomes Inf - Inf = NaN across its tile where the direct sum gives ±Inf: such inputs take
+ * the direct path instead. The test is the float64 sum (the SIMD reduction): finite float32
+ * values cannot overflow it, and any Inf or NaN makes it non-finite. (A sum beyond float32's
+ * range also reads as non-finite: those rare inputs just take the direct path.) Measured on a
+ * [32,64,14,14] input: 0.17 ms next to 9-10 ms for its 64-channel 3x3 Winograd forward.
+ */
+function allFinite(a: Float32Array): boolean {
+  return Number.isFinite(sumAxes(a, [a.length], [0])[0]);
+}
+
+/**
  * out = conv(x, w) + bias by Winograd F(2x2, 3x3); false (nothing written) when the wasm
- * kernels are unavailable or the arena cannot hold a chunk. Throws on shapes it cannot compute.
+ * kernels are unavailable, the arena cannot hold a chunk, or an input is not finite (see
+ * allFinite). Throws on shapes it cannot compute.
  */
 export function conv2dForwardWinograd(x: Float32Array, w: Float32Array, bias: Float32Array | null, p: Conv2dParams, out: Float32Array): boolean {
   checkShape('conv2dForwardWinograd', p);
+  if (!allFinite(x) || !allFinite(w)) return false;
   const g = geometry(p.n, p.cIn, p.cOut, p.h, p.w, p.padH, p.padW);
   return winograd(g, { src: x, w, cOut: p.cOut, cIn: p.cIn, flip: false, bias, dst: out });
 }
@@ -272,6 +287,7 @@ export function conv2dForwardWinograd(x: Float32Array, w: Float32Array, bias: Fl
  */
 export function conv2dBackwardInputWinograd(gy: Float32Array, w: Float32Array, p: Conv2dParams, gx: Float32Array): boolean {
   checkShape('conv2dBackwardInputWinograd', p);
+  if (!allFinite(gy) || !allFinite(w)) return false;
   const g = geometry(p.n, p.cOut, p.cIn, p.outH, p.outW, 2 - p.padH, 2 - p.padW);
   return winograd(g, { src: gy, w, cOut: p.cOut, cIn: p.cIn, flip: true, bias: null, dst: gx });
 }

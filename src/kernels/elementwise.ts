@@ -54,14 +54,14 @@ export function reluForward(x: TypedArray, out: TypedArray): void {
   }
 }
 
-/** out = g * (x > 0 ? 1 : 0): the product, as the reference, so NaN gradients stay NaN. */
+/** out = g * (x <= 0 ? 0 : 1): the product, so NaN gradients stay NaN; a NaN x passes g (PyTorch). */
 export function reluBackward(g: TypedArray, x: TypedArray, out: TypedArray): void {
   if (getKernelMode() === 'fast') {
     const eng = fastEligible(x.length) && allF32(g, x, out) ? fastEngine() : null;
     if (eng) return reluBackwardWasm(eng, g as Float32Array, x as Float32Array, out as Float32Array);
   }
   // One loop for both modes: no closure here to begin with.
-  for (let i = 0; i < out.length; i++) out[i] = g[i] * (x[i] > 0 ? 1 : 0);
+  for (let i = 0; i < out.length; i++) out[i] = g[i] * (x[i] <= 0 ? 0 : 1);
 }
 
 // Same-length or scalar operands, one loop per op and form (no closure call per element).

@@ -61,7 +61,9 @@ export function setGemmTuning(t: Partial<GemmTuning>): GemmTuning {
 
 function checkMatrix(name: string, X: FloatArray, off: number, rows: number, cols: number, ld: number): void {
   if (!Number.isInteger(off) || off < 0) throw new RangeError(`gemm: ${name} offset ${off} is not a non-negative integer`);
-  if (!Number.isInteger(ld) || ld < Math.max(1, cols)) throw new RangeError(`gemm: ld${name.toLowerCase()}=${ld} < max(1, ${cols})`);
+  // A matrix with no elements is never read, so any ld fits it ([8,0] @ [0,8] passes lda = 0).
+  const minLd = rows > 0 && cols > 0 ? cols : 0;
+  if (!Number.isInteger(ld) || ld < minLd) throw new RangeError(`gemm: ld${name.toLowerCase()}=${ld} < max(1, ${cols})`);
   if (rows > 0 && cols > 0 && off + (rows - 1) * ld + cols > X.length) {
     throw new RangeError(`gemm: ${name} (${rows}x${cols}, ld ${ld}, offset ${off}) exceeds its array (length ${X.length})`);
   }

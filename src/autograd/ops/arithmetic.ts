@@ -3,7 +3,7 @@
 
 import { allocate, allocateUninit, promote, type DType } from '../../kernels/dtype.js';
 import { arith, mapTernary, type ArithOp } from '../../kernels/elementwise.js';
-import { broadcastShapes, sizeOf } from '../../kernels/shape.js';
+import { broadcastShapes, fmt, sizeOf } from '../../kernels/shape.js';
 import { defineOp } from '../function.js';
 import { Tensor } from '../tensor.js';
 import { asTensor, binaryRaw, floatDType, unaryRaw, type TensorLike } from './helpers.js';
@@ -66,6 +66,10 @@ const negOp = defineOp({
 const powOp = defineOp({
   name: 'pow',
   forward(ctx, a: Tensor, b: Tensor) {
+    if (a.dtype === 'int32' && b.dtype === 'int32' && b.data.some((e) => e < 0)) {
+      // Integer results of negative powers would silently be 0 (or 1/-1): PyTorch refuses too.
+      throw new Error(`pow: integers to negative integer powers are not allowed (int32 ${fmt(a.shape)} ** int32 ${fmt(b.shape)})`);
+    }
     const out = binaryRaw('pow', a, b, Math.pow, a.dtype === 'int32' && b.dtype !== 'int32' ? floatDType(b) : undefined);
     ctx.saveForBackward(a, b);
     return out;
@@ -103,24 +107,24 @@ const whereOp = defineOp({
 });
 
 export function add(a: TensorLike, b: TensorLike): Tensor {
-  return addOp(asTensor(a, b), asTensor(b, a));
+  return addOp(asTensor(a, b, 'add'), asTensor(b, a, 'add'));
 }
 export function sub(a: TensorLike, b: TensorLike): Tensor {
-  return subOp(asTensor(a, b), asTensor(b, a));
+  return subOp(asTensor(a, b, 'sub'), asTensor(b, a, 'sub'));
 }
 export function mul(a: TensorLike, b: TensorLike): Tensor {
-  return mulOp(asTensor(a, b), asTensor(b, a));
+  return mulOp(asTensor(a, b, 'mul'), asTensor(b, a, 'mul'));
 }
 export function div(a: TensorLike, b: TensorLike): Tensor {
-  return divOp(asTensor(a, b), asTensor(b, a));
+  return divOp(asTensor(a, b, 'div'), asTensor(b, a, 'div'));
 }
 export function neg(a: Tensor): Tensor {
   return negOp(a);
 }
 export function pow(a: TensorLike, b: TensorLike): Tensor {
-  return powOp(asTensor(a, b), asTensor(b, a));
+  return powOp(asTensor(a, b, 'pow'), asTensor(b, a, 'pow'));
 }
 /** Elementwise `cond ? a : b` (cond nonzero means true); all three broadcast together. */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
-  return whereOp(cond, asTensor(a, b), asTensor(b, a));
+  return whereOp(cond, asTensor(a, b, 'where'), asTensor(b, a, 'where'));
 }

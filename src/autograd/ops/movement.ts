@@ -54,8 +54,8 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
 /** Removes size-1 dims (all of them, or just `dim`, which is left alone if its size is not 1). */
 export function squeeze(x: Tensor, dim?: number): Tensor {
   if (dim === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
-  const d = normDim('squeeze', dim, x.ndim);
-  if (x.shape[d] !== 1) return x;
+  const d = normDim('squeeze', dim, Math.max(x.ndim, 1)); // a 0-d tensor takes dim 0 / -1 (PyTorch)
+  if (x.ndim === 0 || x.shape[d] !== 1) return x;
   return reshape(x, [...x.shape.slice(0, d), ...x.shape.slice(d + 1)]);
 }
 
@@ -103,8 +103,9 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
 }
 
 export function transpose(x: Tensor, dim0 = 0, dim1 = 1): Tensor {
-  const a = normDim('transpose', dim0, x.ndim);
-  const b = normDim('transpose', dim1, x.ndim);
+  const a = normDim('transpose', dim0, Math.max(x.ndim, 1));
+  const b = normDim('transpose', dim1, Math.max(x.ndim, 1));
+  if (x.ndim === 0) return x; // PyTorch accepts dims 0 / -1 of a 0-d tensor
   const dims = x.shape.map((_, i) => i);
   dims[a] = b;
   dims[b] = a;

@@ -2,11 +2,13 @@
 
 import { allocate } from '../../kernels/dtype.js';
 import { extremumAxis, sumAxes } from '../../kernels/reduce.js';
-import { fmt, normDim, sizeOf } from '../../kernels/shape.js';
+import { fmt, sizeOf } from '../../kernels/shape.js';
 import { defineOp } from '../function.js';
 import { Tensor } from '../tensor.js';
 import { div, mul, sub } from './arithmetic.js';
+import { dimOf } from './helpers.js';
 import { expand, reshape } from './movement.js';
+import { sqrt } from './unary.js';
 
 export type Dims = number | readonly number[] | undefined;
 
@@ -14,16 +16,26 @@ export interface ReduceOptions {
   keepdim?: boolean;
 }
 
-/** Sorted unique non-negative dims; undefined means all. */
-function normDims(op: string, dims: Dims, rank: number): number[] {
+/**
+ * Sorted unique non-negative dims; undefined means all. A 0-d tensor accepts dim 0 and -1 (as
+ * PyTorch does) and reduces over nothing.
+ */
+export function normDims(op: string, dims: Dims, shape: readonly number[]): number[] {
+  const rank = shape.length;
   if (dims === undefined) return Array.from({ length: rank }, (_, i) => i);
   const list = typeof dims === 'number' ? [dims] : dims;
-  const out = [...new Set(list.map((d) => normDim(op, d, rank)))].sort((a, b) => a - b);
+  const out = [...new Set(list.map((d) => dimOf(op, d, shape)))].sort((a, b) => a - b);
   if (out.length !== list.length) throw new Error(`${op}: repeated dim in [${list.join(',')}]`);
-  return out;
+  return rank === 0 ? [] : out;
 }
 
-function reducedShape(shape: readonly number[], axes: number[], keepdim: boolean): number[] {
+/** A single dim, with 0-d tensors accepting 0 and -1; returns -1 for a 0-d tensor (nothing to reduce). */
+export function normDimScalar(op: string, dim: number, shape: readonly number[]): number {
+  const d = dimOf(op, dim, shape);
+  return shape.length === 0 ? -1 : d;
+}
+
+export function reducedShape(shape: readonly number[], axes: number[], keepdim: boolean): number[] {
   if (keepdim) return shape.map((d, i) => (axes.includes(i) ? 1 : d));
   return shape.filter((_, i) => !axes.includes(i));
 }
@@ -39,11 +51,11 @@ const sumOp = defineOp({
 });
 
 export function sum(x: Tensor, dim?: Dims, options: ReduceOptions = {}): Tensor {
-  return sumOp(x, normDims('sum', dim, x.ndim), options.keepdim ?? false);
+  return sumOp(x, normDims('sum', dim, x.shape), options.keepdim ?? false);
 }
 
 export function mean(x: Tensor, dim?: Dims, options: ReduceOptions = {}): Tensor {
-  const axes = normDims('mean', dim, x.ndim);
+  const axes = normDims('mean', dim, x.shape);
   const count = sizeOf(axes.map((a) => x.shape[a]));
   const s = sum(x, axes, options);
   return div(x.dtype === 'int32' ? toFloat(s) : s, count);
@@ -88,12 +100,14 @@ const extremumAllOp = (name: 'max' | 'min') => defineOp({
   backward(ctx, g) {
     // Ties share the gradient evenly, as PyTorch's full max()/min() do.
     const [x] = ctx.savedTensors;
+    // A NaN result came from the NaNs, so they share it (PyTorch); NaN === NaN is false.
     const v = ctx.state.value as number;
+    const hit = v !== v ? (u: number) => u !== u : (u: number) => u === v;
     let ties = 0;
-    for (let i = 0; i < x.size; i++) if (x.data[i] === v) ties++;
+    for (let i = 0; i < x.size; i++) if (hit(x.data[i])) ties++;
     const gx = allocate(g.dtype, x.size);
     const share = g.data[0] / ties;
-    for (let i = 0; i < x.size; i++) if (x.data[i] === v) gx[i] = share;
+    for (let i = 0; i < x.size; i++) if (hit(x.data[i])) gx[i] = share;
     return [new Tensor(gx, x.shape), null];
   },
 });
@@ -106,34 +120,70 @@ const minDim = extremumDimOp('min');
 /** Maximum over all elements, or over one `dim` (values only; see `argmax` for indices). */
 export function max(x: Tensor, dim?: number, options: ReduceOptions = {}): Tensor {
   if (dim === undefined) return maxAll(x, true);
-  return maxDim(x, normDim('max', dim, x.ndim), options.keepdim ?? false, true);
+  const d = normDimScalar('max', dim, x.shape);
+  if (d < 0) return maxAll(x, true); // 0-d: the one element
+  return maxDim(x, d, options.keepdim ?? false, true);
 }
 
 export function min(x: Tensor, dim?: number, options: ReduceOptions = {}): Tensor {
   if (dim === undefined) return minAll(x, false);
-  return minDim(x, normDim('min', dim, x.ndim), options.keepdim ?? false, false);
+  const d = normDimScalar('min', dim, x.shape);
+  if (d < 0) return minAll(x, false);
+  return minDim(x, d, options.keepdim ?? false, false);
 }
 
-/** Index of the first maximum along `dim` (over the flattened tensor when omitted); int32, no gradient. */
+function argExtremum(op: 'argmax' | 'argmin', x: Tensor, dim: number | undefined, keepdim: boolean): Tensor {
+  const wantMax = op === 'argmax';
+  if (dim === undefined || x.ndim === 0) {
+    if (dim !== undefined) normDimScalar(op, dim, x.shape);
+    if (x.size === 0) throw new Error(`${op}: cannot take the ${op} of an empty tensor ${fmt(x.shape)} without a dim`);
+    const shape = keepdim ? x.shape.map(() => 1) : [];
+    return new Tensor(extremumAxis(x.data, [x.size], 0, wantMax).indices, shape);
+  }
+  const d = dimOf(op, dim, x.shape);
+  if (x.shape[d] === 0) throw new Error(`${op}: cannot reduce dim ${dim} of size 0 in shape ${fmt(x.shape)}`);
+  return new Tensor(extremumAxis(x.data, x.shape, d, wantMax).indices, reducedShape(x.shape, [d], keepdim));
+}
+
+/**
+ * Index of the first maximum along `dim` (over the flattened tensor when omitted); int32, no
+ * gradient. NaN counts as the maximum (the first NaN wins), as in PyTorch.
+ */
 export function argmax(x: Tensor, dim?: number, options: ReduceOptions = {}): Tensor {
-  if (dim === undefined) return new Tensor(extremumAxis(x.data, [x.size], 0, true).indices, []);
-  const d = normDim('argmax', dim, x.ndim);
-  return new Tensor(extremumAxis(x.data, x.shape, d, true).indices, reducedShape(x.shape, [d], options.keepdim ?? false));
+  return argExtremum('argmax', x, dim, options.keepdim ?? false);
+}
+
+/** Index of the first minimum along `dim`; int32, no gradient. NaN counts as the minimum too (PyTorch). */
+export function argmin(x: Tensor, dim?: number, options: ReduceOptions = {}): Tensor {
+  return argExtremum('argmin', x, dim, options.keepdim ?? false);
 }
 
 export interface VarOptions extends ReduceOptions {
   /** Divide by n - 1 (Bessel's correction) instead of n; default true, as PyTorch. */
   unbiased?: boolean;
+  /** Divide by n - correction (torch's `correction`; overrides `unbiased`). Default 1. */
+  correction?: number;
 }
 
 /** Variance over `dim` (all elements when omitted), composed from mean, sub, mul and sum. */
 export function variance(x: Tensor, dim?: Dims, options: VarOptions = {}): Tensor {
-  const axes = normDims('var', dim, x.ndim);
+  return varianceAs('var', x, dim, options);
+}
+
+function varianceAs(op: string, x: Tensor, dim: Dims, options: VarOptions): Tensor {
+  const axes = normDims(op, dim, x.shape);
   const n = sizeOf(axes.map((a) => x.shape[a]));
-  const unbiased = options.unbiased ?? true;
+  if (options.correction !== undefined && options.unbiased !== undefined) {
+    throw new Error(`${op}: give either correction or unbiased, not both`);
+  }
+  const correction = options.correction ?? ((options.unbiased ?? true) ? 1 : 0);
   const xf = x.dtype === 'int32' ? toFloat(x) : x;
   const centered = sub(xf, mean(xf, axes, { keepdim: true }));
   const ss = sum(mul(centered, centered), axes, { keepdim: options.keepdim ?? false });
-  return div(ss, Math.max(0, unbiased ? n - 1 : n));
+  return div(ss, Math.max(0, n - correction));
 }
 
+/** Standard deviation (torch.std): the square root of `variance`, with the same options. */
+export function std(x: Tensor, dim?: Dims, options: VarOptions = {}): Tensor {
+  return sqrt(varianceAs('std', x, dim, options));
+}

@@ -96,7 +96,7 @@ function checkIndex(op: string, x: Tensor, axis: number, index: Tensor): void {
       throw new Error(`${op}: index ${fmt(index.shape)} is larger than input ${fmt(x.shape)} at dim ${d}`);
     }
   }
-  const len = x.shape[axis];
+  const len = x.ndim === 0 ? 1 : x.shape[axis];
   for (let i = 0; i < index.size; i++) {
     const v = index.data[i];
     if (v < 0 || v >= len) throw new Error(`${op}: index ${v} is out of bounds for dim ${axis} of size ${len}`);
@@ -138,5 +138,5 @@ const gatherOp = defineOp({
 
 /** out[i][j] = x[i][index[i][j]] for dim 1 (and likewise for any dim), as torch.gather. */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
-  return gatherOp(x, normDim('gather', dim, x.ndim), index);
+  return gatherOp(x, normDim('gather', dim, Math.max(x.ndim, 1)), index);
 }

@@ -36,7 +36,7 @@ export const log = pointwiseOp('log', Math.log, (x) => 1 / x);
 export const sqrt = pointwiseOp('sqrt', Math.sqrt, (_x, y) => 0.5 / y);
 export const abs = pointwiseOp('abs', Math.abs, (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), true);
 // relu is the hot pointwise op of a ResNet: its own kernels (SIMD for float32), same semantics
-// as pointwiseOp('relu', x > 0 ? x : NaN-preserving 0, x > 0 ? 1 : 0, keepInt).
+// as pointwiseOp('relu', x > 0 ? x : NaN-preserving 0, x <= 0 ? 0 : 1 (a NaN x passes g, as PyTorch), keepInt).
 export const relu = defineOp({
   name: 'relu',
   forward(ctx, x: Tensor) {

@@ -8,7 +8,7 @@
 // has the reference's NaN and signed-zero behaviour.
 
 import { F32, I32, V128, type FunctionBuilder, type Local, type ModuleBuilder } from '../wasm/emitter.js';
-import { f32x4Div, f32x4Gt, f32x4Max, v128And } from './simd.js';
+import { f32x4Div, f32x4Gt, f32x4Max, f32x4Ne, v128And, v128Or } from './simd.js';
 
 export type ArithOp = 'add' | 'sub' | 'mul' | 'div';
 export const ARITH_OPS: readonly ArithOp[] = ['add', 'sub', 'mul', 'div'];
@@ -41,8 +41,9 @@ export function emitElementwise(mb: ModuleBuilder): void {
       f.v128_store();
     });
   }
-  // relu_backward(g, x, dst, n): dst = g * (x > 0 ? 1 : 0), the reference's product (so a
-  // masked negative g gives -0 and a NaN g stays NaN, exactly as it does there).
+  // relu_backward(g, x, dst, n): dst = g * (x > 0 || x is NaN ? 1 : 0), the reference's product
+  // (so a masked negative g gives -0 and a NaN g stays NaN, exactly as it does there; a NaN x
+  // passes the gradient, as PyTorch's threshold_backward does).
   {
     const f = mb.addFunction('relu_backward', [I32, I32, I32, I32], []);
     const [g, x, dst, n] = f.params;
@@ -54,6 +55,10 @@ export function emitElementwise(mb: ModuleBuilder): void {
       f.local_get(x).local_get(i).i32_add().v128_load();
       f.v128_const_zero();
       f32x4Gt(f);
+      f.local_get(x).local_get(i).i32_add().v128_load();
+      f.local_get(x).local_get(i).i32_add().v128_load();
+      f32x4Ne(f);
+      v128Or(f);
       f.local_get(one);
       v128And(f);
       f.f32x4_mul();
