@@ -202,7 +202,7 @@ describe('fit resume', () => {
     await sg.fit(a.model, { ...opts(a), outDir: out });
     const b = await setup({ epochs: 2 });
     await expect(sg.fit(b.model, { ...opts(b), outDir: out, resume: true })).rejects.toThrow(
-      'fit: the checkpoint is at epoch 4, batch 0; epochs 2 would end the run before it',
+      `${join(out, 'checkpoint.safetensors')}: the checkpoint is at epoch 4, batch 0; epochs 2 would end the run before it`,
     );
   });
 });

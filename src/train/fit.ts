@@ -13,7 +13,7 @@ import { evaluate, predictClasses, type EvalMetric, type EvaluateResult, type Lo
 import type { MetricRow } from './metrics.js';
 import { ProgressBar, type ProgressStream } from './progress.js';
 import { RunFolder } from './run_folder.js';
-import { CheckpointError, type Position } from './training_state.js';
+import { CheckpointError, checkLike, type Position } from './training_state.js';
 
 export type { TrainableModule, OptimizerLike, SchedulerLike };
 
@@ -107,7 +107,7 @@ export async function fit(model: TrainableModule, options: FitOptions): Promise<
         savedEpochs = st.epochs ?? (typeof st.config.epochs === 'number' ? st.config.epochs : epochs);
         log.write(`resuming from ${folder.checkpointPath}: epoch ${pos.epoch + 1}, batch ${pos.batch}\n`);
         if (pos.epoch >= epochs && !(pos.epoch === epochs && pos.batch === 0)) {
-          throw new Error(`fit: the checkpoint is at epoch ${pos.epoch + 1}, batch ${pos.batch}; epochs ${epochs} would end the run before it`);
+          throw new CheckpointError(folder.checkpointPath, `the checkpoint is at epoch ${pos.epoch + 1}, batch ${pos.batch}; epochs ${epochs} would end the run before it`);
         }
         if (savedEpochs !== epochs) {
           if (scheduler) {
@@ -130,6 +130,7 @@ export async function fit(model: TrainableModule, options: FitOptions): Promise<
           if (saved.lastEpoch !== undefined && saved.lastEpoch !== expected) {
             throw new CheckpointError(file, `checkpoint field 'scheduler.lastEpoch' is ${String(saved.lastEpoch)}, but position is at ${interval} ${expected}`);
           }
+          checkLike(saved, scheduler.stateDict(), 'scheduler', file);
           scheduler.loadStateDict(saved);
         }
       } else {
@@ -186,6 +187,8 @@ export async function fit(model: TrainableModule, options: FitOptions): Promise<
       if (scheduler && interval === 'step') scheduler.step();
       const dt = (performance.now() - t0) / 1000;
       const lossValue = loss.item();
+      const lr = optimizer.paramGroups[0].lr;
+      if (!Number.isFinite(lr)) throw new Error(`fit: the learning rate became ${lr} at epoch ${epochNo}, batch ${pos.batch + 1}; check the scheduler`);
       if (!Number.isFinite(lossValue)) {
         throw new Error(`fit: the loss became ${lossValue} at epoch ${epochNo}, batch ${pos.batch + 1}; try a lower learning rate or --detect-anomaly`);
       }

@@ -10,7 +10,7 @@ import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import type { TrainableModule } from './evaluate.js';
 import { writeMetricsCsv, writeTrainingPlot } from './metrics.js';
 import type { ProgressStream } from './progress.js';
-import { CheckpointError, validateModelTensors, validateTrainingState, type TrainingState } from './training_state.js';
+import { CheckpointError, checkLike, validateModelTensors, validateTrainingState, type TrainingState } from './training_state.js';
 
 /** `.checkpoint.safetensors.tmp-PID-RAND` (io/safetensors.ts) and `metrics.csv.tmp-PID` (metrics.ts). */
 const TEMP_FILE = /^(?:\.(?:checkpoint|model)\.safetensors|metrics\.csv|curves\.svg)\.tmp-(\d+)(?:-[0-9a-f]+)?$/;
@@ -67,6 +67,13 @@ export class RunFolder {
     }
     const st = validateTrainingState(ckpt.state, file, batches);
     validateModelTensors(ckpt.model, model.stateDict(), file);
+    // The hyperparameters a scheduler reads (maxLr, momentum, …) must all be there, finite.
+    const savedGroups = (st.optimizer as { paramGroups?: unknown }).paramGroups;
+    const freshGroups = (optimizer.stateDict() as { paramGroups?: unknown[] }).paramGroups;
+    if (Array.isArray(freshGroups)) {
+      const noParams = (gs: unknown) => (Array.isArray(gs) ? gs.map((g) => (g && typeof g === 'object' ? { ...g, params: undefined } : g)) : gs);
+      checkLike(noParams(savedGroups), noParams(freshGroups), 'optimizer.paramGroups', file);
+    }
     try {
       model.loadStateDict(ckpt.model, { strict: true });
     } catch (e) {

@@ -42,6 +42,7 @@ export class CheckpointError extends Error {
 }
 
 function show(v: unknown): string {
+  if (v === undefined) return 'nothing (the field is missing)';
   if (v === null) return 'null';
   if (Array.isArray(v)) return `an array of length ${v.length}`;
   if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
@@ -148,5 +149,37 @@ export function validateModelTensors(saved: Record<string, Tensor>, expected: Re
     for (let i = 0; i < d.length; i++) {
       if (!Number.isFinite(d[i])) throw new CheckpointError(file, `${field} holds ${d[i]} at index ${i} (must be finite)`);
     }
+  }
+}
+
+/**
+ * `saved` must have the structure of `fresh` (the same object built anew): the same keys, array
+ * lengths, types and strings, and finite numbers where `fresh` has finite ones. Catches a
+ * scheduler or optimizer state that would load but compute NaN (a deleted maxLr, a renamed phase).
+ */
+export function checkLike(saved: unknown, fresh: unknown, field: string, file: string, depth = 0): void {
+  const bad = (msg: string) => new CheckpointError(file, `checkpoint field '${field}' ${msg}`);
+  if (depth > 8) return;
+  if (typeof fresh === 'number') {
+    if (typeof saved !== 'number' || Number.isNaN(saved) || (Number.isFinite(fresh) && !Number.isFinite(saved))) {
+      throw bad(`must be ${Number.isFinite(fresh) ? 'a finite number' : 'a number'}, got ${show(saved)}`);
+    }
+  } else if (typeof fresh === 'string') {
+    if (saved !== fresh) throw bad(`must be ${JSON.stringify(fresh)}, got ${show(saved)}`);
+  } else if (typeof fresh === 'boolean') {
+    if (typeof saved !== 'boolean') throw bad(`must be true or false, got ${show(saved)}`);
+  } else if (fresh === null) {
+    if (saved !== null && !(typeof saved === 'number' && Number.isFinite(saved))) throw bad(`must be null or a finite number, got ${show(saved)}`);
+  } else if (Array.isArray(fresh)) {
+    if (!Array.isArray(saved) || saved.length !== fresh.length) throw bad(`must be an array of length ${fresh.length}, got ${show(saved)}`);
+    fresh.forEach((f, i) => checkLike(saved[i], f, `${field}.${i}`, file, depth + 1));
+  } else if (isObject(fresh)) {
+    if (!isObject(saved)) throw bad(`must be an object, got ${show(saved)}`);
+    for (const k of Object.keys(fresh)) {
+      if (!Object.hasOwn(saved, k)) throw new CheckpointError(file, `checkpoint field '${field}.${k}' is missing`);
+      checkLike(saved[k], fresh[k], `${field}.${k}`, file, depth + 1);
+    }
+    const extra = Object.keys(saved).find((k) => !Object.hasOwn(fresh, k));
+    if (extra !== undefined) throw new CheckpointError(file, `checkpoint field '${field}.${extra.slice(0, 40)}' is not part of this state`);
   }
 }
