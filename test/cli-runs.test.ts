@@ -153,9 +153,10 @@ describe('train --resume', () => {
     expect(r.err).toBe(
       `skipgrad train: --resume ${out} keeps the run's config; refusing --width 8 (the run has 2), --lr 0.1 (the run has 0.05): drop them, or start a new run with --out`,
     );
-    const same = await run('train', '--resume', out, '--width', '2', '--lr', '0.05');
+    const same = await run('train', '--resume', out, '--width', '2', '--lr', '0.05', '--threads', '1');
     expect(same.code).toBe(0);
     expect(same.out).toContain("--width, --lr: same as the run's config");
+    expect(same.out).toContain('--threads 1: applied to this session');
     expect((await run('train', '--resume', out, '--lr', '-1')).err).toContain("--lr must be a number in (0, 1000000], got '-1'");
   });
 

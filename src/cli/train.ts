@@ -107,6 +107,9 @@ function resumedConfig(f: Flags, dir: string): { config: TrainConfig; notes: str
     );
   }
   const notes = same.length ? [`${same.join(', ')}: same as the run's config`] : [];
+  // Not part of the recipe: applied to this session (a different thread count may change the last bits).
+  if (f.threads !== undefined) notes.push(`--threads ${String(f.threads)}: applied to this session`);
+  if (f['detect-anomaly']) notes.push('--detect-anomaly: applied to this session');
   const config = { ...saved, epochs: asGiven.epochs };
   if (config.epochs !== saved.epochs) notes.push(`--epochs ${config.epochs}: the run had ${saved.epochs}`);
   return { config, notes };
