@@ -206,3 +206,28 @@ describe('fit resume', () => {
     );
   });
 });
+
+describe('fit validates the checkpoint it resumes, naming the field, before writing anything', () => {
+  type St = { position: Record<string, unknown>; history: unknown; optimizer: { state: Record<string, Record<string, Float32Array>> } };
+  it.each([
+    ['position.batch = -1', (st: St) => void (st.position.batch = -1), "checkpoint field 'position.batch' must be an integer >= 0, got number -1"],
+    ['a string epoch', (st: St) => void (st.position.epoch = '1'), `checkpoint field 'position.epoch' must be an integer >= 0, got the string "1"`],
+    ['no position', (st: St) => void delete (st as Partial<St>).position, "checkpoint field 'position' must be an object, got nothing (the field is missing)"],
+    ['history not an array', (st: St) => void (st.history = { 0: 1 }), "checkpoint field 'history' must be an array, got an object"],
+    ['NaN in a momentum buffer', (st: St) => void (Object.values(st.optimizer.state)[0].momentumBuffer[2] = NaN), "checkpoint field 'optimizer.state.0.momentumBuffer' holds NaN at index 2 (must be finite)"],
+    ['Inf in the weights', (_st: St, model: Record<string, sg.Tensor>) => void (model['1.bias'].data[0] = Infinity), "model tensor '1.bias' holds Infinity at index 0 (must be finite)"],
+  ])('%s', async (_name, mutate, message) => {
+    const out = mkdtempSync(join(tmpdir(), 'skipgrad-badckpt-'));
+    const a = await setup();
+    const controller = new AbortController();
+    await sg.fit(a.model, { ...opts(a), outDir: out, signal: controller.signal, callbacks: [{ onBatchEnd: ({ step }) => void (step === 4 && controller.abort()) }] });
+    const file = join(out, 'checkpoint.safetensors');
+    const ckpt = await sg.loadCheckpoint(file);
+    mutate(ckpt.state as St, ckpt.model);
+    await sg.saveCheckpoint(file, ckpt);
+    const before = readdirSync(out).sort();
+    const b = await setup();
+    await expect(sg.fit(b.model, { ...opts(b), outDir: out, resume: true })).rejects.toThrow(`${file}: ${message}`);
+    expect(readdirSync(out).sort()).toEqual(before);
+  });
+});

@@ -116,11 +116,11 @@ export async function fit(model: TrainableModule, options: FitOptions): Promise<
             scheduler.step(at);
             const total = interval === 'step' ? `${epochs * batches} steps` : `${epochs} epochs`;
             log.write(
-              `extending ${savedEpochs} → ${epochs} epochs: ${scheduler.name ?? 'the'} schedule rebuilt for ${epochs} epochs ` +
+              `${epochs > savedEpochs ? 'extending' : 'shortening'} ${savedEpochs} → ${epochs} epochs: ${scheduler.name ?? 'the'} schedule rebuilt for ${epochs} epochs ` +
                 `(${total}), continuing at ${interval} ${at}\n`,
             );
           } else {
-            log.write(`extending ${savedEpochs} → ${epochs} epochs (no scheduler), continuing at step ${pos.step}\n`);
+            log.write(`${epochs > savedEpochs ? 'extending' : 'shortening'} ${savedEpochs} → ${epochs} epochs (no scheduler), continuing at step ${pos.step}\n`);
           }
         } else if (scheduler) {
           const file = folder.checkpointPath;
