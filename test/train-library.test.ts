@@ -231,3 +231,14 @@ describe('fit validates the checkpoint it resumes, naming the field, before writ
     expect(readdirSync(out).sort()).toEqual(before);
   });
 });
+
+describe('fit options', () => {
+  it('refuses unknown options, the old call shape and resume without a folder, by name', async () => {
+    const s = await setup();
+    await expect(sg.fit(s.model, { ...opts(s), onStep: () => {} } as never)).rejects.toThrow("fit: unknown option(s) 'onStep' (known: train, test,");
+    await expect(sg.fit({ model: s.model, trainLoader: s.train } as never, undefined as never)).rejects.toThrow(
+      'fit: the first argument must be a model (an nn.Module): fit(model, {train, optimizer, epochs, …})',
+    );
+    await expect(sg.fit(s.model, { ...opts(s), resume: true })).rejects.toThrow('fit: resume needs outDir');
+  });
+});

@@ -79,10 +79,24 @@ const freshPosition = (): Position => ({
   epoch: 0, batch: 0, lossSum: 0, correct: 0, count: 0, epochSeconds: 0, totalSeconds: 0, totalExamples: 0, step: 0,
 });
 
+/** Every option fit reads: anything else is refused by name rather than ignored. */
+const FIT_OPTIONS = new Set([
+  'train', 'test', 'optimizer', 'scheduler', 'schedulerInterval', 'epochs', 'lossFn', 'metrics', 'callbacks', 'outDir',
+  'resume', 'progress', 'log', 'pointsPerEpoch', 'signal', 'config',
+]);
+
 export async function fit(model: TrainableModule, options: FitOptions): Promise<FitResult> {
+  if (!model || typeof model.call !== 'function') throw new TypeError('fit: the first argument must be a model (an nn.Module): fit(model, {train, optimizer, epochs, …})');
+  if (!options || typeof options !== 'object') throw new TypeError('fit: the second argument must be the options {train, optimizer, epochs, …}');
+  const unknown = Object.keys(options).filter((k) => !FIT_OPTIONS.has(k) && (options as unknown as Record<string, unknown>)[k] !== undefined);
+  if (unknown.length) throw new TypeError(`fit: unknown option(s) ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${[...FIT_OPTIONS].join(', ')})`);
   const { train, test, optimizer, scheduler, epochs } = options;
-  if (!model || typeof model.call !== 'function') throw new TypeError('fit: the first argument must be a model (an nn.Module)');
-  if (!options || !train || typeof train.batches !== 'function') throw new TypeError('fit: options.train must be a DataLoader');
+  if (!train || typeof train.batches !== 'function') throw new TypeError('fit: options.train must be a DataLoader');
+  if (!optimizer || typeof optimizer.step !== 'function') throw new TypeError('fit: options.optimizer must be an optimizer (e.g. sg.SGD)');
+  if (options.resume && !options.outDir) throw new TypeError('fit: resume needs outDir (the run folder holding the checkpoint)');
+  if (options.schedulerInterval !== undefined && options.schedulerInterval !== 'epoch' && options.schedulerInterval !== 'step') {
+    throw new TypeError(`fit: schedulerInterval must be 'epoch' or 'step', got ${String(options.schedulerInterval)}`);
+  }
   if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`fit: epochs must be a positive integer, got ${epochs}`);
   const batches = train.length;
   if (!(batches >= 1)) throw new Error('fit: the training data is empty (0 batches); nothing to train on');
