@@ -14,3 +14,17 @@ export { setNumThreads, getNumThreads } from './kernels/threads/pool.js';
 export { reclaimMemory, kernelMemoryStats } from './kernels/memory/arena.js';
 export * as inspect from './inspect/index.js';
 export { inspectGradients } from './inspect/index.js';
+// The training loop as a library: fit, evaluate and their metrics, callbacks and checkpoints (src/train).
+export { fit, type FitOptions, type FitResult } from './train/fit.js';
+export {
+  evaluate, countCorrect, countTopK, predictClasses,
+  type EvaluateOptions, type EvaluateResult, type EvalMetric, type EvalData, type TrainableModule, type LossFn,
+} from './train/evaluate.js';
+export { confusionMatrix, perClassAccuracy } from './train/confusion.js';
+export type {
+  Callback, CallbackReturn, FitState, AfterBackwardState, BatchEndState, EpochEndState, OptimizerLike, SchedulerLike,
+} from './train/callbacks.js';
+export { saveCheckpoint, loadCheckpoint, type Checkpoint } from './train/checkpoint.js';
+export { validateTrainingState, validateModelTensors, CheckpointError, type TrainingState, type Position } from './train/training_state.js';
+export { ProgressBar, type ProgressStream, type ProgressState } from './train/progress.js';
+export type { MetricRow } from './train/metrics.js';

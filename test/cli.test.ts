@@ -34,7 +34,7 @@ describe('skipgrad CLI', () => {
     [['evaluate'], "skipgrad evaluate: --checkpoint PATH is required (see 'skipgrad evaluate --help')"],
     [['evaluate', '--checkpoint', '/no/such/file'], 'skipgrad evaluate: --checkpoint /no/such/file: no such file or directory'],
     [['summary', '--width=-3'], "skipgrad summary: --width expects an integer >= 1, got '-3'"],
-    [['summary', '--width', '-3'], "skipgrad summary: option '--width' argument is ambiguous (see 'skipgrad summary --help')"],
+    [['summary', '--width', '-3'], "skipgrad summary: --width expects an integer >= 1, got '-3'"],
     [['fly'], "skipgrad: unknown command 'fly'"],
     [['train', '--data', 'package.json'], 'skipgrad train: --data package.json: expected a directory of IDX files or a .csv file'],
     [['train', '--resume', 'test/fixtures', '--out', 'elsewhere'], 'skipgrad train: --resume test/fixtures: no config.json there (not a run folder)'],

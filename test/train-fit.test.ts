@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { manualSeed, models, SGD, optim, loadSafetensors, saveSafetensors, tensor, crossEntropy } from '../src/index.js';
 import { DataLoader, FashionMNIST, Subset } from '../src/data/index.js';
-import { fit, evaluate } from '../src/train/fit.js';
-import { loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint.js';
+import { fit, evaluate, loadCheckpoint, saveCheckpoint, type FitOptions } from '../src/index.js';
 
 const sink = { write: () => true };
 
@@ -23,6 +22,13 @@ async function setup(seed = 0, initSeed = seed) {
   return { model, optimizer, scheduler, trainLoader, testLoader };
 }
 
+type Setup = Awaited<ReturnType<typeof setup>>;
+
+/** fit on a setup's model, loaders, optimizer and scheduler. */
+function fitS(s: Setup, options: Omit<FitOptions, 'train' | 'optimizer'>) {
+  return fit(s.model, { train: s.trainLoader, test: s.testLoader, optimizer: s.optimizer, scheduler: s.scheduler, ...options });
+}
+
 /** Every state-dict value as raw bytes, so bit-identity is compared exactly (and quickly). */
 function weightsOf(model: { stateDict(): Record<string, { data: ArrayBufferView }> }): Buffer {
   return Buffer.concat(Object.values(model.stateDict()).map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)));
@@ -33,7 +39,7 @@ describe('fit', () => {
     const s = await setup();
     const out = mkdtempSync(join(tmpdir(), 'skipgrad-fit-'));
     const lines: string[] = [];
-    const result = await fit({ ...s, epochs: 3, outDir: out, progress: sink, log: sink, config: { note: 'test' },
+    const result = await fitS(s, { epochs: 3, outDir: out, progress: sink, log: sink, config: { note: 'test' },
       lossFn: undefined });
     expect(result.interrupted).toBe(false);
     expect(result.epochsDone).toBe(3);
@@ -58,15 +64,15 @@ describe('fit', () => {
 
   it('a run interrupted mid-epoch and resumed ends bit-identical to an uninterrupted one', async () => {
     const a = await setup(3);
-    await fit({ ...a, epochs: 2, progress: sink, log: sink });
+    await fitS(a, { epochs: 2, progress: sink, log: sink });
     const reference = weightsOf(a.model);
 
     const out = mkdtempSync(join(tmpdir(), 'skipgrad-resume-'));
     const b = await setup(3);
     const controller = new AbortController();
-    const first = await fit({
-      ...b, epochs: 2, outDir: out, progress: sink, log: sink, signal: controller.signal,
-      onStep: (step) => { if (step === 4) controller.abort(); }, // the 2nd batch of epoch 2
+    const first = await fitS(b, {
+      epochs: 2, outDir: out, progress: sink, log: sink, signal: controller.signal,
+      callbacks: [{ onBatchEnd: ({ step }) => { if (step === 4) controller.abort(); } }], // the 2nd batch of epoch 2
     });
     expect(first.interrupted).toBe(true);
     expect(first.epochsDone).toBe(1);
@@ -75,7 +81,7 @@ describe('fit', () => {
 
     // A fresh process would rebuild everything from scratch with a different RNG state.
     const c = await setup(3, 99);
-    const resumed = await fit({ ...c, epochs: 2, outDir: out, resume: true, progress: sink, log: sink });
+    const resumed = await fitS(c, { epochs: 2, outDir: out, resume: true, progress: sink, log: sink });
     expect(resumed.interrupted).toBe(false);
     expect(weightsOf(c.model).equals(reference)).toBe(true);
     expect(resumed.history.filter((r) => r.testAcc !== null).length).toBe(2);
@@ -83,12 +89,12 @@ describe('fit', () => {
 
   it('resuming at an epoch boundary with more epochs continues the same run', async () => {
     const a = await setup(5);
-    await fit({ ...a, epochs: 2, progress: sink, log: sink });
+    await fitS(a, { epochs: 2, progress: sink, log: sink });
     const out = mkdtempSync(join(tmpdir(), 'skipgrad-extend-'));
     const b = await setup(5);
-    await fit({ ...b, epochs: 1, outDir: out, progress: sink, log: sink });
+    await fitS(b, { epochs: 1, outDir: out, progress: sink, log: sink });
     const c = await setup(5, 42);
-    await fit({ ...c, epochs: 2, outDir: out, resume: true, progress: sink, log: sink });
+    await fitS(c, { epochs: 2, outDir: out, resume: true, progress: sink, log: sink });
     expect(weightsOf(c.model).equals(weightsOf(a.model))).toBe(true);
   });
 
@@ -107,7 +113,7 @@ describe('fit', () => {
 
   it('rejects a non-positive epoch count', async () => {
     const s = await setup();
-    await expect(fit({ ...s, epochs: 0, progress: sink, log: sink })).rejects.toThrow('fit: epochs must be a positive integer, got 0');
+    await expect(fitS(s, { epochs: 0, progress: sink, log: sink })).rejects.toThrow('fit: epochs must be a positive integer, got 0');
   });
 });
 
@@ -115,7 +121,7 @@ describe('fit and checkpoint errors', () => {
   it('stops with a clear error when the loss stops being finite', async () => {
     const s = await setup();
     const lossFn = (logits: Parameters<typeof crossEntropy>[0], y: Parameters<typeof crossEntropy>[1]) => crossEntropy(logits, y).mul(NaN);
-    await expect(fit({ ...s, epochs: 1, lossFn, progress: sink, log: sink })).rejects.toThrow(
+    await expect(fitS(s, { epochs: 1, lossFn, progress: sink, log: sink })).rejects.toThrow(
       'fit: the loss became NaN at epoch 1, batch 1; try a lower learning rate or --detect-anomaly',
     );
   });

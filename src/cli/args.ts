@@ -12,9 +12,30 @@ export class UsageError extends Error {
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
+/**
+ * `--lr -0.1` is the value -0.1 to a user, but parseArgs calls it ambiguous (it could be a flag):
+ * a number-like token after a string option is joined to it (`--lr=-0.1`), so range checks can
+ * say what is wrong with the value.
+ */
+function joinNegativeValues(argv: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : undefined;
+    const next = argv[i + 1];
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d|Infinity\b|inf\b|NaN\b)/i.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
 export function parseFlags(command: string, argv: string[], options: Options): Record<string, string | boolean | undefined> {
   try {
-    const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+    const { values } = parseArgs({ args: joinNegativeValues(argv, options), options, strict: true, allowPositionals: false });
     return values as Record<string, string | boolean | undefined>;
   } catch (e) {
     // parseArgs explains itself over several lines; keep the first sentence.
@@ -43,6 +64,40 @@ export function intFlag(command: string, flag: string, raw: string | boolean | u
 export function floatFlag(command: string, flag: string, raw: string | boolean | undefined, min = 0): number | undefined {
   const v = num(command, flag, raw);
   if (v !== undefined && v < min) throw new UsageError(`skipgrad ${command}: --${flag} must be >= ${min}, got '${String(raw)}'`);
+  return v;
+}
+
+export interface Range {
+  min?: number;
+  max?: number;
+  /** min < v rather than min <= v (likewise maxExclusive). */
+  minExclusive?: boolean;
+  maxExclusive?: boolean;
+  integer?: boolean;
+}
+
+/** Why `v` is outside `range`, or null when inside ("an integer >= 1", "a number in [0, 1)"). */
+export function rangeProblem(v: number, r: Range): string | null {
+  const lo = r.min === undefined ? '' : r.minExclusive ? `> ${r.min}` : `>= ${r.min}`;
+  const hi = r.max === undefined ? '' : r.maxExclusive ? `< ${r.max}` : `<= ${r.max}`;
+  const ok =
+    Number.isFinite(v) && (!r.integer || Number.isInteger(v)) &&
+    (r.min === undefined || (r.minExclusive ? v > r.min : v >= r.min)) &&
+    (r.max === undefined || (r.maxExclusive ? v < r.max : v <= r.max));
+  if (ok) return null;
+  const kind = r.integer ? 'an integer' : 'a number';
+  if (lo && hi && !r.integer) return `${kind} in ${r.minExclusive ? '(' : '['}${r.min}, ${r.max}${r.maxExclusive ? ')' : ']'}`;
+  // Integers: name the bound that is crossed ("an integer >= 1").
+  const aboveMax = r.max !== undefined && Number.isFinite(v) && (r.maxExclusive ? v >= r.max : v > r.max);
+  return [kind, aboveMax ? hi : lo || hi].filter(Boolean).join(' ');
+}
+
+/** A numeric flag checked against `range`: `--momentum must be a number in [0, 1), got '1.5'`. */
+export function rangeFlag(command: string, flag: string, raw: string | boolean | undefined, range: Range): number | undefined {
+  const v = num(command, flag, raw);
+  if (v === undefined) return undefined;
+  const problem = rangeProblem(v, range);
+  if (problem) throw new UsageError(`skipgrad ${command}: --${flag} must be ${problem}, got '${String(raw)}'`);
   return v;
 }
 

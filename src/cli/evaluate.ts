@@ -6,7 +6,7 @@ import { DataLoader } from '../data/dataloader.js';
 import { loadSafetensorsFile } from '../io/safetensors.js';
 import { loadSafetensors } from '../io/tensors.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
-import { evaluate } from '../train/fit.js';
+import { evaluate } from '../train/evaluate.js';
 import { setNumThreads } from '../kernels/threads/pool.js';
 import { UsageError, intFlag, parseFlags } from './args.js';
 import { loadSplits } from './data_args.js';

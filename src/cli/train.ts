@@ -1,25 +1,25 @@
-// `skipgrad train`: trains the seed's ResNet-18 on Fashion-MNIST into a run folder.
+// `skipgrad train`: trains the seed's ResNet-18 on Fashion-MNIST into a run folder, through the
+// library's `fit`. Every flag, the run folder and the data are checked before anything is written.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { manualSeed } from '../autograd/random.js';
 import { crossEntropy } from '../autograd/ops/loss.js';
 import { detectAnomaly } from '../autograd/anomaly.js';
 import { DataLoader } from '../data/dataloader.js';
 import { Subset } from '../data/dataset.js';
-import { SGD } from '../optim/sgd.js';
-import { Adam } from '../optim/adam.js';
-import { AdamW } from '../optim/adamw.js';
-import type { Optimizer, HyperParams } from '../optim/optimizer.js';
-import type { LRScheduler } from '../optim/lr_scheduler.js';
-import { CosineAnnealingLR, StepLR } from '../optim/schedulers.js';
-import { OneCycleLR } from '../optim/one_cycle_lr.js';
 import { setNumThreads, getNumThreads } from '../kernels/threads/pool.js';
 import { fit } from '../train/fit.js';
-import { UsageError, choiceFlag, floatFlag, intFlag, parseFlags } from './args.js';
+import { UsageError, intFlag, parseFlags } from './args.js';
 import { loadSplits } from './data_args.js';
-import { buildModel, evalTransform, trainTransform, type ModelConfig } from './model_config.js';
+import { buildModel, evalTransform, trainTransform } from './model_config.js';
+import {
+  D2L_RECIPE, DEFAULT_RECIPE, RECIPE_FLAGS, configFromFlags, describeMomentum, makeOptimizer, makeScheduler,
+  validateSavedConfig, type TrainConfig,
+} from './train_config.js';
+
+export { DEFAULT_RECIPE, D2L_RECIPE, type TrainConfig } from './train_config.js';
 
 export const TRAIN_HELP = `Usage: skipgrad train [options]
 
@@ -40,16 +40,19 @@ Optimization
   --epochs N              (default 3)
   --batch-size N          (default 64)
   --optimizer sgd|adam|adamw   (default sgd)
-  --lr X                  peak learning rate (default 0.05)
-  --momentum X            SGD momentum (default 0.9)
+  --lr X                  peak learning rate, > 0 (default 0.05)
+  --momentum X            SGD momentum in [0, 1) (default 0.9); under the one-cycle schedule the
+                          cycle's max momentum, cycling X → X-0.1 → X (default 0.95 → 0.85 → 0.95)
   --weight-decay X        (default 5e-4)
   --scheduler none|onecycle|cosine|step   (default onecycle, stepped every batch)
-  --label-smoothing X     (default 0)
+  --label-smoothing X     in [0, 1] (default 0)
 Run
   --seed N                (default 0)
   --threads N             compute threads (default: SKIPGRAD_NUM_THREADS or the number of cores)
-  --out DIR               run folder (default runs/<date-time>)
-  --resume DIR            continue the run in DIR (same config; --epochs may extend it)
+  --out DIR               run folder (default runs/<date-time>); refuses an existing run folder
+  --force                 with --out: replace an existing run folder
+  --resume DIR            continue the run in DIR with its config; --epochs N extends (or
+                          shortens) it, rebuilding the schedule for N epochs
   --detect-anomaly        name the op and module that first produce NaN/Inf
   --d2l                   the seed chapter's exact recipe: Xavier init, plain SGD lr 0.05,
                           batch 256, 10 epochs, resize 96, no scheduler
@@ -57,93 +60,72 @@ Run
 
 Ctrl-C finishes the current step, saves a checkpoint and exits; --resume picks it up.`;
 
-export interface TrainConfig extends ModelConfig {
-  data?: string;
-  testData?: string;
-  epochs: number;
-  batchSize: number;
-  optimizer: 'sgd' | 'adam' | 'adamw';
-  lr: number;
-  momentum: number;
-  weightDecay: number;
-  scheduler: 'none' | 'onecycle' | 'cosine' | 'step';
-  labelSmoothing: number;
-  augment: boolean;
-  limit?: number;
-  seed: number;
-}
-
-/** The default recipe of `npm run train` (see README: measured to reach the accuracy target in time). */
-export const DEFAULT_RECIPE: TrainConfig = {
-  width: 64, init: 'default', epochs: 3, batchSize: 64, optimizer: 'sgd', lr: 0.05, momentum: 0.9,
-  weightDecay: 5e-4, scheduler: 'onecycle', labelSmoothing: 0, augment: false, seed: 0,
-};
-
-/** D2L's train_ch6 recipe for ResNet-18: lr 0.05, 10 epochs, batch 256, Resize(96), Xavier, plain SGD. */
-export const D2L_RECIPE: Partial<TrainConfig> = {
-  init: 'xavier', optimizer: 'sgd', lr: 0.05, momentum: 0, weightDecay: 0, batchSize: 256, epochs: 10, resize: 96, scheduler: 'none',
-};
-
 const FLAGS = {
   data: { type: 'string' }, 'test-data': { type: 'string' }, resize: { type: 'string' }, augment: { type: 'boolean' },
   limit: { type: 'string' }, width: { type: 'string' }, init: { type: 'string' }, epochs: { type: 'string' },
   'batch-size': { type: 'string' }, optimizer: { type: 'string' }, lr: { type: 'string' }, momentum: { type: 'string' },
   'weight-decay': { type: 'string' }, scheduler: { type: 'string' }, 'label-smoothing': { type: 'string' },
   seed: { type: 'string' }, threads: { type: 'string' }, out: { type: 'string' }, resume: { type: 'string' },
-  'detect-anomaly': { type: 'boolean' }, d2l: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  force: { type: 'boolean' }, 'detect-anomaly': { type: 'boolean' }, d2l: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
-function configFromFlags(f: Record<string, string | boolean | undefined>, base: TrainConfig): TrainConfig {
-  const c = 'train';
-  const pick = <T>(v: T | undefined, d: T): T => (v === undefined ? d : v);
-  return {
-    data: pick(f.data as string | undefined, base.data),
-    testData: pick(f['test-data'] as string | undefined, base.testData),
-    resize: pick(intFlag(c, 'resize', f.resize, 8), base.resize),
-    augment: pick(f.augment as boolean | undefined, base.augment),
-    limit: pick(intFlag(c, 'limit', f.limit), base.limit),
-    width: pick(intFlag(c, 'width', f.width), base.width),
-    init: pick(choiceFlag(c, 'init', f.init, ['default', 'xavier'] as const), base.init),
-    epochs: pick(intFlag(c, 'epochs', f.epochs), base.epochs),
-    batchSize: pick(intFlag(c, 'batch-size', f['batch-size']), base.batchSize),
-    optimizer: pick(choiceFlag(c, 'optimizer', f.optimizer, ['sgd', 'adam', 'adamw'] as const), base.optimizer),
-    lr: pick(floatFlag(c, 'lr', f.lr), base.lr),
-    momentum: pick(floatFlag(c, 'momentum', f.momentum), base.momentum),
-    weightDecay: pick(floatFlag(c, 'weight-decay', f['weight-decay']), base.weightDecay),
-    scheduler: pick(choiceFlag(c, 'scheduler', f.scheduler, ['none', 'onecycle', 'cosine', 'step'] as const), base.scheduler),
-    labelSmoothing: pick(floatFlag(c, 'label-smoothing', f['label-smoothing']), base.labelSmoothing),
-    seed: pick(intFlag(c, 'seed', f.seed, 0), base.seed),
-  };
-}
+type Flags = Record<string, string | boolean | undefined>;
 
-function makeOptimizer(config: TrainConfig, params: ReturnType<ReturnType<typeof buildModel>['parameters']>): Optimizer<HyperParams> {
-  const { lr, momentum, weightDecay } = config;
-  if (config.optimizer === 'adam') return new Adam(params, { lr, weightDecay }) as unknown as Optimizer<HyperParams>;
-  if (config.optimizer === 'adamw') return new AdamW(params, { lr, weightDecay }) as unknown as Optimizer<HyperParams>;
-  return new SGD(params, { lr, momentum, weightDecay }) as unknown as Optimizer<HyperParams>;
-}
-
-function makeScheduler(config: TrainConfig, optimizer: Optimizer<HyperParams>, stepsPerEpoch: number): { scheduler?: LRScheduler; interval: 'epoch' | 'step' } {
-  switch (config.scheduler) {
-    case 'onecycle':
-      return {
-        scheduler: new OneCycleLR(optimizer, {
-          maxLr: config.lr, totalSteps: config.epochs * stepsPerEpoch, cycleMomentum: config.optimizer === 'sgd' && config.momentum > 0,
-        }),
-        interval: 'step',
-      };
-    case 'cosine':
-      return { scheduler: new CosineAnnealingLR(optimizer, { tMax: config.epochs * stepsPerEpoch }), interval: 'step' };
-    case 'step':
-      return { scheduler: new StepLR(optimizer, { stepSize: Math.max(1, Math.round(config.epochs / 3)), gamma: 0.1 }), interval: 'epoch' };
-    default:
-      return { interval: 'epoch' };
-  }
-}
+/** Files that make a folder a run folder. */
+const RUN_FILES = ['config.json', 'checkpoint.safetensors', 'model.safetensors', 'metrics.csv', 'curves.svg'];
 
 function defaultRunDir(): string {
   const stamp = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*$/, '');
   return join('runs', stamp);
+}
+
+/** The run's config on --resume: the saved one, with --epochs applied and any other differing flag refused. */
+function resumedConfig(f: Flags, dir: string): { config: TrainConfig; notes: string[] } {
+  const cfgPath = join(dir, 'config.json');
+  if (!existsSync(cfgPath)) throw new UsageError(`skipgrad train: --resume ${dir}: no config.json there (not a run folder)`);
+  if (f.out !== undefined && f.out !== dir) throw new UsageError('skipgrad train: --resume and --out name different folders');
+  if (f.force) throw new UsageError('skipgrad train: --force does not apply to --resume (it continues the run, replacing nothing)');
+  if (f.d2l) throw new UsageError(`skipgrad train: --d2l with --resume: the run's recipe is the one in ${cfgPath}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(cfgPath, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`skipgrad train: ${cfgPath}: not valid JSON (${(e as Error).message.slice(0, 120)})`);
+  }
+  const saved = validateSavedConfig(parsed, cfgPath);
+  const asGiven = configFromFlags(f, saved); // range-checks every flag given
+  const differ: string[] = [];
+  const same: string[] = [];
+  for (const [flag, key] of Object.entries(RECIPE_FLAGS)) {
+    if (f[flag] === undefined || flag === 'epochs') continue;
+    const given = asGiven[key];
+    (given === saved[key] ? same : differ).push(given === saved[key] ? `--${flag}` : `--${flag} ${String(f[flag])} (the run has ${String(saved[key])})`);
+  }
+  if (differ.length) {
+    throw new UsageError(
+      `skipgrad train: --resume ${dir} keeps the run's config; refusing ${differ.join(', ')}: drop them, or start a new run with --out`,
+    );
+  }
+  const notes = same.length ? [`${same.join(', ')}: same as the run's config`] : [];
+  // Not part of the recipe: applied to this session (a different thread count may change the last bits).
+  if (f.threads !== undefined) notes.push(`--threads ${String(f.threads)}: applied to this session`);
+  if (f['detect-anomaly']) notes.push('--detect-anomaly: applied to this session');
+  const config = { ...saved, epochs: asGiven.epochs };
+  if (config.epochs !== saved.epochs) notes.push(`--epochs ${config.epochs}: the run had ${saved.epochs}`);
+  return { config, notes };
+}
+
+/** Refuses to overwrite a run folder (unless --force) or a file at --out; nothing is written here. */
+function checkOutDir(dir: string, force: boolean): string[] {
+  if (!existsSync(dir)) return [];
+  if (!statSync(dir).isDirectory()) throw new UsageError(`skipgrad train: --out ${dir} exists and is not a folder`);
+  const present = readdirSync(dir).filter((n) => RUN_FILES.includes(n));
+  if (present.length && !force) {
+    throw new UsageError(
+      `skipgrad train: --out ${dir} is an existing run folder (${present.join(', ')}): pass --force to replace it, or --resume ${dir} to continue it`,
+    );
+  }
+  return present;
 }
 
 export async function trainCommand(argv: string[]): Promise<number> {
@@ -152,25 +134,24 @@ export async function trainCommand(argv: string[]): Promise<number> {
     console.log(TRAIN_HELP);
     return 0;
   }
-  let outDir = f.out as string | undefined;
+  const resume = f.resume as string | undefined;
+  if (f.force && f.out === undefined) throw new UsageError('skipgrad train: --force needs --out DIR (the folder to replace)');
   let config: TrainConfig;
-  if (f.resume !== undefined) {
-    const dir = f.resume as string;
-    const cfgPath = join(dir, 'config.json');
-    if (!existsSync(cfgPath)) throw new UsageError(`skipgrad train: --resume ${dir}: no config.json there (not a run folder)`);
-    if (outDir !== undefined && outDir !== dir) throw new UsageError('skipgrad train: --resume and --out name different folders');
-    outDir = dir;
-    const saved = JSON.parse(readFileSync(cfgPath, 'utf8')) as TrainConfig;
-    config = { ...saved, epochs: intFlag('train', 'epochs', f.epochs) ?? saved.epochs };
+  let notes: string[] = [];
+  if (resume !== undefined) {
+    ({ config, notes } = resumedConfig(f, resume));
   } else {
-    const base = f.d2l ? { ...DEFAULT_RECIPE, ...D2L_RECIPE } : DEFAULT_RECIPE;
-    config = configFromFlags(f, base);
+    config = configFromFlags(f, f.d2l ? { ...DEFAULT_RECIPE, ...D2L_RECIPE } : DEFAULT_RECIPE);
   }
   const threads = intFlag('train', 'threads', f.threads);
-  if (threads !== undefined) setNumThreads(threads);
-  manualSeed(config.seed);
+  const outDir = resume ?? (f.out as string | undefined) ?? defaultRunDir();
+  const replaced = resume === undefined ? checkOutDir(outDir, Boolean(f.force)) : [];
 
   const { train, test, source } = await loadSplits('train', config.data, config.testData);
+  if (train.length === 0) throw new UsageError(`skipgrad train: the training data (${source}) holds no images`);
+  if (test.length === 0) throw new UsageError(`skipgrad train: the test data of ${source} holds no images`);
+  if (threads !== undefined) setNumThreads(threads);
+  manualSeed(config.seed);
   const trainSet = config.limit && config.limit < train.length ? new Subset(train, Array.from({ length: config.limit }, (_, i) => i)) : train;
   const trainLoader = new DataLoader(trainSet, {
     batchSize: config.batchSize, shuffle: true, seed: config.seed, transform: trainTransform(config, config.augment),
@@ -180,14 +161,17 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const optimizer = makeOptimizer(config, model.parameters());
   const { scheduler, interval } = makeScheduler(config, optimizer, trainLoader.length);
 
-  outDir ??= defaultRunDir();
-  await mkdir(outDir, { recursive: true });
-  if (f.resume === undefined) await writeFile(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
-  const size = config.resize ?? train.height;
+  // Flags and data are checked: only now is the run folder touched (fit creates it; a checkpoint
+  // to resume is validated there before config.json is rewritten, in onTrainBegin).
+  for (const name of replaced) await rm(join(outDir, name), { force: true });
+  if (replaced.length) console.log(`--force: replaced the run in ${outDir} (${replaced.join(', ')})`);
+  for (const note of notes) console.log(note);
+  const writeConfig = { onTrainBegin: () => writeFile(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n') };
+  const [h, w] = config.resize ? [config.resize, config.resize] : [train.height, train.width];
   console.log(
     `training ResNet-18 (width ${config.width}, ${model.parameters().reduce((n, p) => n + p.size, 0).toLocaleString('en-US')} parameters) ` +
-      `on ${source}: ${trainSet.length} images at ${size}×${size}, ${config.epochs} epochs, batch ${config.batchSize}, ` +
-      `${config.optimizer} lr ${config.lr}, ${config.scheduler} schedule, ${getNumThreads()} threads -> ${outDir}`,
+      `on ${source}: ${trainSet.length} images at ${h}×${w}, ${config.epochs} epochs, batch ${config.batchSize}, ` +
+      `${config.optimizer} lr ${config.lr}, ${describeMomentum(config)}, ${config.scheduler} schedule, ${getNumThreads()} threads -> ${outDir}`,
   );
 
   const controller = new AbortController();
@@ -205,9 +189,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const lossFn = (logits: Parameters<typeof crossEntropy>[0], y: Parameters<typeof crossEntropy>[1]) =>
     crossEntropy(logits, y, { labelSmoothing: config.labelSmoothing });
   const run = () =>
-    fit({
-      model, trainLoader, testLoader, optimizer, scheduler, schedulerInterval: interval, epochs: config.epochs, lossFn,
-      outDir, resume: f.resume !== undefined, signal: controller.signal, config: { ...config },
+    fit(model, {
+      train: trainLoader, test: testLoader, optimizer, scheduler, schedulerInterval: interval, epochs: config.epochs, lossFn,
+      outDir, resume: resume !== undefined, signal: controller.signal, config: { ...config }, callbacks: [writeConfig],
     });
   try {
     const result = f['detect-anomaly'] ? await detectAnomaly(run) : await run();
@@ -215,10 +199,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
       console.log(`stopped after ${result.epochsDone} full epochs; continue with: skipgrad train --resume ${outDir}`);
       return 130;
     }
-    console.log(
-      `loss ${result.trainLoss.toFixed(3)}, train acc ${result.trainAcc.toFixed(3)}, test acc ${result.testAcc?.toFixed(3) ?? 'n/a'}`,
-    );
-    console.log(`${result.examplesPerSec.toFixed(1)} examples/sec on ${getNumThreads()} threads; ${result.trainSeconds.toFixed(1)} s of training`);
+    const fmt = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+    console.log(`loss ${fmt(result.trainLoss, 3)}, train acc ${fmt(result.trainAcc, 3)}, test acc ${result.testAcc === null ? 'n/a' : fmt(result.testAcc, 3)}`);
+    if (!result.alreadyFinished) {
+      console.log(`${fmt(result.examplesPerSec, 1)} examples/sec on ${getNumThreads()} threads; ${fmt(result.trainSeconds, 1)} s of training`);
+    }
     console.log(`run folder: ${outDir} (metrics.csv, curves.svg, checkpoint.safetensors, model.safetensors)`);
     return 0;
   } finally {

@@ -1,58 +1,48 @@
-// The training loop of D2L's train_ch6, with a run folder: metrics CSV, SVG curves, a checkpoint
-// after every epoch (and on interrupt), resumable to bit-identical weights, and the final model.
+// The training loop of D2L's train_ch6 as a library, with a run folder: metrics CSV, SVG curves,
+// a checkpoint after every epoch (and on interrupt or stop), resumable to bit-identical weights,
+// and the final model. Callbacks see every step; the CLI's `skipgrad train` is one user of it.
 
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { noGrad } from '../autograd/grad_mode.js';
-import { defaultGenerator, type GeneratorState } from '../autograd/random.js';
+import { defaultGenerator } from '../autograd/random.js';
 import type { Tensor } from '../autograd/tensor.js';
 import { crossEntropy } from '../autograd/ops/loss.js';
 import type { DataLoader } from '../data/dataloader.js';
 import { saveSafetensors } from '../io/tensors.js';
 import { reclaimMemory } from '../kernels/memory/arena.js';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { type MetricRow, writeMetricsCsv, writeTrainingPlot } from './metrics.js';
+import { runHook, type Callback, type FitState, type OptimizerLike, type SchedulerLike } from './callbacks.js';
+import { evaluate, predictClasses, type EvalMetric, type EvaluateResult, type LossFn, type TrainableModule } from './evaluate.js';
+import type { MetricRow } from './metrics.js';
 import { ProgressBar, type ProgressStream } from './progress.js';
+import { RunFolder } from './run_folder.js';
+import { CheckpointError, checkLike, type Position } from './training_state.js';
 
-export interface TrainableModule {
-  call(x: Tensor): Tensor;
-  train(mode?: boolean): unknown;
-  eval(): unknown;
-  readonly training: boolean;
-  stateDict(): Record<string, Tensor>;
-  loadStateDict(sd: Record<string, Tensor>, options?: { strict?: boolean }): unknown;
-}
-
-export interface OptimizerLike {
-  zeroGrad(): void;
-  step(): void;
-  stateDict(): unknown;
-  loadStateDict(state: any): void;
-  readonly paramGroups: ReadonlyArray<{ lr: number }>;
-}
-
-export interface SchedulerLike {
-  step(): void;
-  stateDict(): unknown;
-  loadStateDict(state: any): void;
-}
+export type { TrainableModule, OptimizerLike, SchedulerLike };
 
 export interface FitOptions {
-  model: TrainableModule;
-  trainLoader: DataLoader;
-  testLoader?: DataLoader;
+  /** Training batches; `batches(epoch, start)` makes resuming mid-epoch exact. */
+  train: DataLoader;
+  /** Evaluated at the end of every epoch. */
+  test?: DataLoader;
   optimizer: OptimizerLike;
+  /**
+   * Built for `epochs`. On a resume with the same epochs its saved state is restored; with other
+   * epochs (extending a run) it is moved to the checkpoint's step with `step(step)`, as PyTorch's
+   * `last_epoch` argument would.
+   */
   scheduler?: SchedulerLike;
   /** Step the scheduler after every batch ('step', e.g. OneCycleLR) or every epoch (default). */
   schedulerInterval?: 'epoch' | 'step';
   epochs: number;
-  lossFn?: (logits: Tensor, y: Tensor) => Tensor;
-  /** Run folder: metrics.csv, curves.svg, checkpoint.safetensors, model.safetensors, config.json. */
+  /** Default: crossEntropy. */
+  lossFn?: LossFn;
+  /** Metrics of the per-epoch test evaluation beyond loss and accuracy (see `evaluate`). */
+  metrics?: readonly EvalMetric[];
+  /** Called in order at each hook; return 'stop' or call state.stop() to end training. */
+  callbacks?: readonly Callback[];
+  /** Run folder: metrics.csv, curves.svg, checkpoint.safetensors, model.safetensors. */
   outDir?: string;
-  /** Continue from outDir/checkpoint.safetensors when it exists. */
+  /** Continue from outDir/checkpoint.safetensors when it exists (says "starting fresh" when not). */
   resume?: boolean;
-  /** Where progress goes (default process.stderr for the bar, lines to `log`). */
+  /** Where the progress bar goes (default process.stderr). */
   progress?: ProgressStream;
   /** Where the per-epoch lines go (default process.stdout). */
   log?: ProgressStream;
@@ -60,9 +50,7 @@ export interface FitOptions {
   pointsPerEpoch?: number;
   /** Aborting finishes the current step, saves a checkpoint and returns. */
   signal?: AbortSignal;
-  /** Called after every optimizer step (global step count, loss). */
-  onStep?: (step: number, loss: number) => void;
-  /** Anything worth keeping with the run (CLI flags), saved in the checkpoint. */
+  /** Anything worth keeping with the run (CLI flags), saved in the checkpoint and model metadata. */
   config?: Record<string, unknown>;
 }
 
@@ -70,8 +58,16 @@ export interface FitResult {
   history: MetricRow[];
   /** Whole epochs completed (including those of a resumed run). */
   epochsDone: number;
+  /** Stopped by the abort signal (Ctrl-C). */
   interrupted: boolean;
+  /** Stopped by a callback, with its reason. */
+  stopped: boolean;
+  stopReason?: string;
+  /** A resumed run that had already finished its epochs: nothing was trained. */
+  alreadyFinished: boolean;
   testAcc: number | null;
+  /** The last epoch's test evaluation (with the requested metrics). */
+  test: EvaluateResult | null;
   trainLoss: number;
   trainAcc: number;
   /** Training time (excluding evaluation), all sessions of the run. */
@@ -79,137 +75,146 @@ export interface FitResult {
   examplesPerSec: number;
 }
 
-interface Position {
-  epoch: number; // 0-based epoch in progress
-  batch: number; // next batch to run within it
-  lossSum: number;
-  correct: number;
-  count: number;
-  epochSeconds: number;
-  totalSeconds: number;
-  totalExamples: number;
-  step: number;
-}
+const freshPosition = (): Position => ({
+  epoch: 0, batch: 0, lossSum: 0, correct: 0, count: 0, epochSeconds: 0, totalSeconds: 0, totalExamples: 0, step: 0,
+});
 
-interface TrainingState {
-  position: Position;
-  optimizer: unknown;
-  scheduler: unknown;
-  rng: GeneratorState;
-  history: MetricRow[];
-  config: Record<string, unknown>;
-}
+/** Every option fit reads: anything else is refused by name rather than ignored. */
+const FIT_OPTIONS = new Set([
+  'train', 'test', 'optimizer', 'scheduler', 'schedulerInterval', 'epochs', 'lossFn', 'metrics', 'callbacks', 'outDir',
+  'resume', 'progress', 'log', 'pointsPerEpoch', 'signal', 'config',
+]);
 
-/** Count of argmax(logits) == y. */
-export function countCorrect(logits: Tensor, y: Tensor): number {
-  const [n, c] = logits.shape;
-  let correct = 0;
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let k = 1; k < c; k++) if (logits.data[i * c + k] > logits.data[i * c + best]) best = k;
-    if (best === y.data[i]) correct++;
+export async function fit(model: TrainableModule, options: FitOptions): Promise<FitResult> {
+  if (!model || typeof model.call !== 'function') throw new TypeError('fit: the first argument must be a model (an nn.Module): fit(model, {train, optimizer, epochs, …})');
+  if (!options || typeof options !== 'object') throw new TypeError('fit: the second argument must be the options {train, optimizer, epochs, …}');
+  const unknown = Object.keys(options).filter((k) => !FIT_OPTIONS.has(k) && (options as unknown as Record<string, unknown>)[k] !== undefined);
+  if (unknown.length) throw new TypeError(`fit: unknown option(s) ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${[...FIT_OPTIONS].join(', ')})`);
+  const { train, test, optimizer, scheduler, epochs } = options;
+  if (!train || typeof train.batches !== 'function') throw new TypeError('fit: options.train must be a DataLoader');
+  if (!optimizer || typeof optimizer.step !== 'function') throw new TypeError('fit: options.optimizer must be an optimizer (e.g. sg.SGD)');
+  if (options.resume && !options.outDir) throw new TypeError('fit: resume needs outDir (the run folder holding the checkpoint)');
+  if (options.schedulerInterval !== undefined && options.schedulerInterval !== 'epoch' && options.schedulerInterval !== 'step') {
+    throw new TypeError(`fit: schedulerInterval must be 'epoch' or 'step', got ${String(options.schedulerInterval)}`);
   }
-  return correct;
-}
-
-/** Accuracy (and mean loss) over a loader in eval mode without recording the graph; restores the mode. */
-export function evaluate(
-  model: TrainableModule,
-  loader: DataLoader,
-  lossFn: (logits: Tensor, y: Tensor) => Tensor = crossEntropy,
-): { accuracy: number; loss: number; count: number } {
-  const wasTraining = model.training;
-  model.eval();
-  let correct = 0;
-  let count = 0;
-  let lossSum = 0;
-  try {
-    noGrad(() => {
-      for (const { x, y } of loader.batches(0)) {
-        const logits = model.call(x);
-        correct += countCorrect(logits, y);
-        lossSum += lossFn(logits, y).item() * y.size;
-        count += y.size;
-      }
-    });
-  } finally {
-    model.train(wasTraining);
-  }
-  return { accuracy: count ? correct / count : NaN, loss: count ? lossSum / count : NaN, count };
-}
-
-export async function fit(options: FitOptions): Promise<FitResult> {
-  const { model, trainLoader, testLoader, optimizer, scheduler, epochs } = options;
   if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`fit: epochs must be a positive integer, got ${epochs}`);
+  const batches = train.length;
+  if (!(batches >= 1)) throw new Error('fit: the training data is empty (0 batches); nothing to train on');
   const lossFn = options.lossFn ?? crossEntropy;
   const interval = options.schedulerInterval ?? 'epoch';
   const log = options.log ?? process.stdout;
   const bar = new ProgressBar(options.progress ?? process.stderr);
   const points = options.pointsPerEpoch ?? 5;
-  const out = options.outDir;
-  const ckptPath = out ? join(out, 'checkpoint.safetensors') : undefined;
-  if (out) await mkdir(out, { recursive: true });
+  const callbacks = options.callbacks ?? [];
+  const folder = options.outDir ? new RunFolder(options.outDir) : undefined;
 
-  let pos: Position = { epoch: 0, batch: 0, lossSum: 0, correct: 0, count: 0, epochSeconds: 0, totalSeconds: 0, totalExamples: 0, step: 0 };
+  let pos = freshPosition();
   let history: MetricRow[] = [];
-  if (options.resume && ckptPath && existsSync(ckptPath)) {
-    const ckpt = await loadCheckpoint(ckptPath);
-    const st = ckpt.state as TrainingState;
-    model.loadStateDict(ckpt.model, { strict: true });
-    optimizer.loadStateDict(st.optimizer);
-    if (scheduler && st.scheduler) scheduler.loadStateDict(st.scheduler);
-    defaultGenerator.setState(st.rng);
-    pos = st.position;
-    history = st.history;
-    log.write(`resuming from ${ckptPath}: epoch ${pos.epoch + 1}, batch ${pos.batch}\n`);
+  let savedEpochs = epochs;
+  if (folder) {
+    await folder.prepare(log);
+    if (options.resume) {
+      const st = await folder.restore(model, optimizer, scheduler, batches);
+      if (st) {
+        pos = st.position;
+        history = st.history;
+        savedEpochs = st.epochs ?? (typeof st.config.epochs === 'number' ? st.config.epochs : epochs);
+        log.write(`resuming from ${folder.checkpointPath}: epoch ${pos.epoch + 1}, batch ${pos.batch}\n`);
+        if (pos.epoch >= epochs && !(pos.epoch === epochs && pos.batch === 0)) {
+          throw new CheckpointError(folder.checkpointPath, `the checkpoint is at epoch ${pos.epoch + 1}, batch ${pos.batch}; epochs ${epochs} would end the run before it`);
+        }
+        if (savedEpochs !== epochs) {
+          if (scheduler) {
+            if (typeof scheduler.step !== 'function') throw new TypeError('fit: the scheduler has no step()');
+            const at = interval === 'step' ? pos.step : pos.epoch;
+            scheduler.step(at);
+            const total = interval === 'step' ? `${epochs * batches} steps` : `${epochs} epochs`;
+            log.write(
+              `${epochs > savedEpochs ? 'extending' : 'shortening'} ${savedEpochs} → ${epochs} epochs: ${scheduler.name ?? 'the'} schedule rebuilt for ${epochs} epochs ` +
+                `(${total}), continuing at ${interval} ${at}\n`,
+            );
+          } else {
+            log.write(`${epochs > savedEpochs ? 'extending' : 'shortening'} ${savedEpochs} → ${epochs} epochs (no scheduler), continuing at step ${pos.step}\n`);
+          }
+        } else if (scheduler) {
+          const file = folder.checkpointPath;
+          const saved = st.scheduler as { lastEpoch?: unknown } | null;
+          if (!saved) throw new CheckpointError(file, "checkpoint field 'scheduler' is null, but a scheduler was given");
+          const expected = interval === 'step' ? pos.step : pos.epoch;
+          if (saved.lastEpoch !== undefined && saved.lastEpoch !== expected) {
+            throw new CheckpointError(file, `checkpoint field 'scheduler.lastEpoch' is ${String(saved.lastEpoch)}, but position is at ${interval} ${expected}`);
+          }
+          checkLike(saved, scheduler.stateDict(), 'scheduler', file);
+          scheduler.loadStateDict(saved);
+        }
+      } else {
+        log.write(`no checkpoint in ${options.outDir}: starting fresh\n`);
+      }
+    }
+  }
+
+  let stopReason: string | undefined;
+  const requestStop = (reason = 'stopped by a callback') => void (stopReason ??= reason);
+  const state = (): FitState => ({
+    model, optimizer, scheduler, epoch: pos.epoch + 1, epochs, batch: pos.batch, batches, step: pos.step, history, stop: requestStop,
+  });
+
+  const alreadyFinished = options.resume === true && pos.epoch >= epochs;
+  if (alreadyFinished) {
+    log.write(`the run already finished its ${epochs} epochs at step ${pos.step}: nothing to train (give more epochs to extend it)\n`);
   }
 
   const save = async (): Promise<void> => {
-    if (!ckptPath || !out) return;
-    const state: TrainingState = {
-      position: pos,
-      optimizer: optimizer.stateDict(),
-      scheduler: scheduler ? scheduler.stateDict() : null,
-      rng: defaultGenerator.getState(),
-      history,
-      config: options.config ?? {},
-    };
-    await saveCheckpoint(ckptPath, { model: model.stateDict(), state });
-    await writeMetricsCsv(join(out, 'metrics.csv'), history);
-    await writeTrainingPlot(join(out, 'curves.svg'), history);
+    if (!folder) return;
+    await folder.save(model, {
+      position: pos, epochs, optimizer: optimizer.stateDict(), scheduler: scheduler ? scheduler.stateDict() : null,
+      rng: defaultGenerator.getState(), history, config: options.config ?? {},
+    });
   };
 
-  const batches = trainLoader.length;
   const logEvery = Math.max(1, Math.floor(batches / points));
   let interrupted = false;
+  let savedAt = -1; // the step of the last checkpoint written in this call
+  let lastTest: EvaluateResult | null = null;
   let lastTestAcc: number | null = history.filter((r) => r.testAcc !== null).at(-1)?.testAcc ?? null;
+  const wantsGradFlag = callbacks.some((c) => c.onAfterBackward);
 
   model.train();
-  for (; pos.epoch < epochs; pos.epoch++, pos.batch = 0) {
+  if (!alreadyFinished && (await runHook(callbacks, 'onTrainBegin', state()))) requestStop();
+  for (; pos.epoch < epochs && stopReason === undefined; pos.epoch++, pos.batch = 0) {
     if (pos.batch === 0) Object.assign(pos, { lossSum: 0, correct: 0, count: 0, epochSeconds: 0 });
     const epochNo = pos.epoch + 1;
-    for (const { x, y } of trainLoader.batches(pos.epoch, pos.batch)) {
+    if (await runHook(callbacks, 'onEpochBegin', state())) requestStop();
+    if (stopReason !== undefined) break;
+    for (const { x, y } of train.batches(pos.epoch, pos.batch)) {
       const t0 = performance.now();
       optimizer.zeroGrad();
       const logits = model.call(x);
       const loss = lossFn(logits, y);
       loss.backward();
+      // Hook point for gradient recorders (e.g. gradient flow every N steps): gradients present, not yet applied.
+      if (wantsGradFlag) {
+        const hasGradients = (model.parameters?.() ?? []).some((p: Tensor) => p.grad != null);
+        if (await runHook(callbacks, 'onAfterBackward', { ...state(), step: pos.step + 1, batch: pos.batch + 1, loss, hasGradients })) requestStop();
+      }
       optimizer.step();
       if (scheduler && interval === 'step') scheduler.step();
       const dt = (performance.now() - t0) / 1000;
       const lossValue = loss.item();
+      const lr = optimizer.paramGroups[0].lr;
+      if (!Number.isFinite(lr)) throw new Error(`fit: the learning rate became ${lr} at epoch ${epochNo}, batch ${pos.batch + 1}; check the scheduler`);
       if (!Number.isFinite(lossValue)) {
         throw new Error(`fit: the loss became ${lossValue} at epoch ${epochNo}, batch ${pos.batch + 1}; try a lower learning rate or --detect-anomaly`);
       }
       pos.lossSum += lossValue * y.size;
-      pos.correct += countCorrect(logits, y);
+      const pred = predictClasses(logits);
+      for (let i = 0; i < pred.length; i++) if (pred[i] === y.data[i]) pos.correct++;
       pos.count += y.size;
       pos.epochSeconds += dt;
       pos.totalSeconds += dt;
       pos.totalExamples += y.size;
       pos.batch++;
       pos.step++;
-      options.onStep?.(pos.step, lossValue);
       bar.update({
         epoch: epochNo, epochs, batch: pos.batch, batches, loss: pos.lossSum / pos.count,
         examplesPerSec: pos.count / pos.epochSeconds, elapsed: pos.epochSeconds,
@@ -221,6 +226,7 @@ export async function fit(options: FitOptions): Promise<FitResult> {
           examplesPerSec: pos.count / pos.epochSeconds, seconds: pos.totalSeconds,
         });
       }
+      if (await runHook(callbacks, 'onBatchEnd', { ...state(), loss: lossValue })) requestStop();
       // Recycle this step's tensors, gradients included, for the next step (memory/arena.ts),
       // which also lets a pending SIGINT (or other abort) be seen. Its time counts as training time.
       const r0 = performance.now();
@@ -229,16 +235,17 @@ export async function fit(options: FitOptions): Promise<FitResult> {
       const rdt = (performance.now() - r0) / 1000;
       pos.epochSeconds += rdt;
       pos.totalSeconds += rdt;
-      if (options.signal?.aborted && pos.batch < batches) {
-        interrupted = true;
+      if (pos.batch < batches && (options.signal?.aborted || stopReason !== undefined)) {
+        interrupted = options.signal?.aborted === true && stopReason === undefined;
         break;
       }
     }
-    if (interrupted) break;
+    if (pos.batch < batches) break; // interrupted or stopped mid-epoch
     if (scheduler && interval === 'epoch') scheduler.step();
     const trainLoss = pos.lossSum / pos.count;
     const trainAcc = pos.correct / pos.count;
-    lastTestAcc = testLoader ? evaluate(model, testLoader, lossFn).accuracy : null;
+    lastTest = test ? evaluate(model, test, { lossFn, metrics: options.metrics }) : null;
+    lastTestAcc = lastTest ? lastTest.accuracy : null;
     history[history.length - 1].testAcc = lastTestAcc;
     const speed = pos.count / pos.epochSeconds;
     bar.clear();
@@ -246,35 +253,45 @@ export async function fit(options: FitOptions): Promise<FitResult> {
       `epoch ${epochNo}/${epochs}: loss ${trainLoss.toFixed(3)}, train acc ${trainAcc.toFixed(3)}, ` +
         `test acc ${lastTestAcc === null ? 'n/a' : lastTestAcc.toFixed(3)}, ${speed.toFixed(1)} examples/sec\n`,
     );
-    if (out) {
-      // Checkpoint as "the start of the next epoch".
-      const done = { ...pos };
-      pos = { ...pos, epoch: pos.epoch + 1, batch: 0, lossSum: 0, correct: 0, count: 0, epochSeconds: 0 };
-      await save();
-      pos = done;
-    }
-    if (options.signal?.aborted) {
-      interrupted = pos.epoch + 1 < epochs;
-      pos.epoch++;
-      pos.batch = 0;
+    if (await runHook(callbacks, 'onEpochEnd', { ...state(), trainLoss, trainAcc, test: lastTest })) requestStop();
+    // Checkpoint as "the start of the next epoch".
+    const done = { ...pos };
+    pos = { ...pos, epoch: pos.epoch + 1, batch: 0, lossSum: 0, correct: 0, count: 0, epochSeconds: 0 };
+    if (folder) await save();
+    savedAt = pos.step;
+    if (options.signal?.aborted || stopReason !== undefined) {
+      interrupted = options.signal?.aborted === true && stopReason === undefined && pos.epoch < epochs;
       break;
     }
+    pos = done;
   }
-  if (interrupted) {
+  const stopped = stopReason !== undefined;
+  const midEpoch = pos.batch > 0 && pos.batch < batches;
+  if (midEpoch) {
     await save();
     bar.clear();
-    log.write(`interrupted at epoch ${pos.epoch + 1}, batch ${pos.batch}: checkpoint saved${ckptPath ? ` to ${ckptPath}` : ''}\n`);
-  } else if (out) {
+    const why = interrupted ? 'interrupted' : `${stopReason}:`;
+    log.write(`${why} at epoch ${pos.epoch + 1}, batch ${pos.batch}: checkpoint saved${folder ? ` to ${folder.checkpointPath}` : ''}\n`);
+  } else if (stopped) {
+    if (savedAt !== pos.step) await save();
+    log.write(`${stopReason} after epoch ${pos.epoch}${folder ? `: checkpoint saved to ${folder.checkpointPath}` : ''}\n`);
+  }
+  if (folder && !interrupted && !alreadyFinished) {
     const meta: Record<string, string> = { format: 'pt', producer: 'skipgrad' };
     if (options.config) meta['skipgrad.config'] = JSON.stringify(options.config);
-    await saveSafetensors(join(out, 'model.safetensors'), model.stateDict(), meta);
+    await saveSafetensors(folder.modelPath, model.stateDict(), meta);
   }
+  if (!alreadyFinished) await runHook(callbacks, 'onTrainEnd', state());
   const last = history.at(-1);
   return {
     history,
-    epochsDone: interrupted ? pos.epoch : epochs,
+    epochsDone: midEpoch ? pos.epoch : Math.min(pos.epoch, epochs),
     interrupted,
+    stopped,
+    stopReason,
+    alreadyFinished,
     testAcc: lastTestAcc,
+    test: lastTest,
     trainLoss: last?.loss ?? NaN,
     trainAcc: last?.trainAcc ?? NaN,
     trainSeconds: pos.totalSeconds,

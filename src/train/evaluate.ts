@@ -1,0 +1,147 @@
+// Evaluation without a graph in eval mode: loss, accuracy and, on request, top-k accuracy,
+// per-class accuracy and the confusion matrix.
+
+import { noGrad } from '../autograd/grad_mode.js';
+import type { Tensor } from '../autograd/tensor.js';
+import { crossEntropy } from '../autograd/ops/loss.js';
+import type { DataLoader } from '../data/dataloader.js';
+import { confusionMatrix, perClassAccuracy } from './confusion.js';
+
+/** What `fit` and `evaluate` need of a model: an nn.Module has all of it. */
+export interface TrainableModule {
+  call(x: Tensor): Tensor;
+  train(mode?: boolean): unknown;
+  eval(): unknown;
+  readonly training: boolean;
+  stateDict(): Record<string, Tensor>;
+  loadStateDict(sd: Record<string, Tensor>, options?: { strict?: boolean }): unknown;
+  /** Used to tell callbacks whether gradients are present (onAfterBackward). */
+  parameters?(): Tensor[];
+}
+
+export type LossFn = (logits: Tensor, y: Tensor) => Tensor;
+
+/** Metrics beyond loss and accuracy (always computed): `{ topK: 5 }`, 'perClassAccuracy', 'confusionMatrix'. */
+export type EvalMetric = 'accuracy' | 'loss' | 'perClassAccuracy' | 'confusionMatrix' | { topK: number };
+
+export interface EvaluateOptions {
+  metrics?: readonly EvalMetric[];
+  lossFn?: LossFn;
+}
+
+export interface EvaluateResult {
+  count: number;
+  accuracy: number;
+  loss: number;
+  /** Top-k accuracy for each requested k (top-1 equals accuracy). */
+  topK?: Record<number, number>;
+  perClassAccuracy?: number[];
+  /** Rows = true class, columns = predicted class. */
+  confusionMatrix?: number[][];
+}
+
+export type EvalData = DataLoader | Iterable<{ x: Tensor; y: Tensor }>;
+
+function checkLogits(who: string, logits: Tensor, y: Tensor): [number, number] {
+  if (logits.shape.length !== 2 || y.shape.length !== 1 || y.shape[0] !== logits.shape[0]) {
+    throw new Error(`${who}: expected logits [N, C] and labels [N], got [${logits.shape.join(', ')}] and [${y.shape.join(', ')}]`);
+  }
+  return [logits.shape[0], logits.shape[1]];
+}
+
+/** argmax per row (the first maximum, as torch.argmax). */
+export function predictClasses(logits: Tensor): Int32Array {
+  const [n, c] = logits.shape;
+  const out = new Int32Array(n);
+  const d = logits.data;
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let k = 1; k < c; k++) if (d[i * c + k] > d[i * c + best]) best = k;
+    out[i] = best;
+  }
+  return out;
+}
+
+/** Count of argmax(logits) == y, for logits [N, C] and class indices y [N]. */
+export function countCorrect(logits: Tensor, y: Tensor): number {
+  checkLogits('countCorrect', logits, y);
+  const pred = predictClasses(logits);
+  let correct = 0;
+  for (let i = 0; i < pred.length; i++) if (pred[i] === y.data[i]) correct++;
+  return correct;
+}
+
+/** Count of rows whose true class is among the k best (ties broken by the lower index, as argmax). */
+export function countTopK(logits: Tensor, y: Tensor, k: number): number {
+  const [n, c] = checkLogits('countTopK', logits, y);
+  const d = logits.data;
+  let hits = 0;
+  for (let i = 0; i < n; i++) {
+    const t = y.data[i];
+    const v = d[i * c + t];
+    let rank = 0;
+    for (let j = 0; j < c && rank < k; j++) {
+      const u = d[i * c + j];
+      if (u > v || (u === v && j < t)) rank++;
+    }
+    if (rank < k) hits++;
+  }
+  return hits;
+}
+
+function batchesOf(data: EvalData): Iterable<{ x: Tensor; y: Tensor }> {
+  const loader = data as DataLoader;
+  return typeof loader.batches === 'function' ? loader.batches(0) : (data as Iterable<{ x: Tensor; y: Tensor }>);
+}
+
+/** Evaluates `model` on `data` in eval mode without recording a graph; restores the previous mode. */
+export function evaluate(model: TrainableModule, data: EvalData, options: EvaluateOptions = {}): EvaluateResult {
+  const lossFn = options.lossFn ?? crossEntropy;
+  const metrics = options.metrics ?? [];
+  const ks: number[] = [];
+  for (const m of metrics) {
+    if (typeof m === 'object' && m !== null && 'topK' in m) {
+      if (!Number.isInteger(m.topK) || m.topK < 1) throw new Error(`evaluate: topK must be an integer >= 1, got ${String(m.topK)}`);
+      ks.push(m.topK);
+    } else if (!['accuracy', 'loss', 'perClassAccuracy', 'confusionMatrix'].includes(m as string)) {
+      throw new Error(`evaluate: unknown metric ${JSON.stringify(m)} (accuracy, loss, {topK: k}, perClassAccuracy, confusionMatrix)`);
+    }
+  }
+  const wantConfusion = metrics.includes('confusionMatrix') || metrics.includes('perClassAccuracy');
+  const wasTraining = model.training;
+  model.eval();
+  let correct = 0;
+  let count = 0;
+  let lossSum = 0;
+  const topHits = ks.map(() => 0);
+  const preds: number[] = [];
+  const labels: number[] = [];
+  let numClasses = 0;
+  try {
+    noGrad(() => {
+      for (const { x, y } of batchesOf(data)) {
+        const logits = model.call(x);
+        const pred = predictClasses(logits);
+        checkLogits('evaluate', logits, y);
+        for (let i = 0; i < pred.length; i++) if (pred[i] === y.data[i]) correct++;
+        ks.forEach((k, i) => (topHits[i] += countTopK(logits, y, k)));
+        if (wantConfusion) {
+          numClasses = logits.shape[1];
+          for (let i = 0; i < pred.length; i++) preds.push(pred[i]), labels.push(y.data[i]);
+        }
+        lossSum += lossFn(logits, y).item() * y.size;
+        count += y.size;
+      }
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+  const result: EvaluateResult = { count, accuracy: count ? correct / count : NaN, loss: count ? lossSum / count : NaN };
+  if (ks.length) result.topK = Object.fromEntries(ks.map((k, i) => [k, count ? topHits[i] / count : NaN]));
+  if (wantConfusion && numClasses > 0) {
+    const cm = confusionMatrix(preds, labels, numClasses);
+    if (metrics.includes('confusionMatrix')) result.confusionMatrix = cm;
+    if (metrics.includes('perClassAccuracy')) result.perClassAccuracy = perClassAccuracy(cm);
+  }
+  return result;
+}
