@@ -14,3 +14,8 @@ export { setNumThreads, getNumThreads } from './kernels/threads/pool.js';
 export { reclaimMemory, kernelMemoryStats } from './kernels/memory/arena.js';
 export * as inspect from './inspect/index.js';
 export { inspectGradients } from './inspect/index.js';
+export {
+  setBackend, getBackend, defaultBackend, listBackends, kernelTable, formatKernelTable, registerBackend, registerKernel, unregisterBackend,
+  KERNEL_NAMES, type Kernels, type KernelName, type BackendInfo, type KernelTableRow,
+} from './kernels/backend.js';
+export { systemInfo, formatSystemInfo, type SystemInfo } from './kernels/system_info.js';
