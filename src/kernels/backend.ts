@@ -305,6 +305,12 @@ export function setNativeSourceForTests(src: NativeSource | null): void {
   if (active === 'native' && reasonOf(backends.get('native')!) !== null) active = null;
 }
 
+/** For tests: forget the backend in use, so the next use resolves it again from the environment. */
+export function resetBackendForTests(): void {
+  active = null;
+  invalidate();
+}
+
 registerBackend('native', { priority: 300, probe: probeNative });
 registerBackend('wasm', { priority: 200 });
 registerBackend('reference', { priority: 100 });
