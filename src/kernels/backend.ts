@@ -120,6 +120,7 @@ const invalidate = (): void => {
  */
 export function registerBackend(name: string, options: { priority: number; probe?: () => string | null }): void {
   if (!/^[a-z][a-z0-9_-]*$/.test(name)) throw new Error(`registerBackend: bad backend name '${name}'`);
+  if (!Number.isFinite(options.priority)) throw new Error(`registerBackend: ${name}: priority must be a finite number, got ${options.priority}`);
   const prev = backends.get(name);
   backends.set(name, { name, priority: options.priority, probe: options.probe ?? (() => null), probed: false, reason: null, kernels: prev?.kernels ?? new Map() });
   invalidate();
