@@ -75,7 +75,7 @@ export function mapTernary(
 
 // The wasm backend: same-length or scalar operands only for arith (the general broadcast is
 // declined); relu never declines (other dtypes take a written-out loop).
-registerKernel('arith', 'wasm', (op, a, _aShape, b, _bShape, out) => {
+registerKernel('arith', 'wasm', (op, a, _aShape, b, _bShape, out, _outShape) => {
   const n = out.length;
   if (!((a.length === n || a.length === 1) && (b.length === n || b.length === 1) && n > 0)) return false;
   if (fastEligible(n) && allF32(a, b, out)) {
