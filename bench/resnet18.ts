@@ -1,12 +1,14 @@
 // `npm run bench`: the seed's ResNet-18 (baseChannels 64) training step and inference at three
 // input sizes, and GEMM 1024^3; bench/torch_resnet18.py runs the same configurations in PyTorch.
 //
-//   node dist/bench/resnet18.js [--json] [--threads N] [--reference] [--quick] [--only NAME]
+//   node dist/bench/resnet18.js [--json] [--threads N] [--backend NAME] [--reference] [--quick] [--only NAME]
 //
 //   --json        one JSON object per line (name, imagesPerSec or gflops, msPerStep, steps,
-//                 peakRssMb, threads, kernels, framework) instead of a table
+//                 peakRssMb, threads, kernels, backend, framework) instead of a table
 //   --threads N   kernel threads (setNumThreads); default SKIPGRAD_NUM_THREADS or the core count
-//   --reference   plain TypeScript kernels (setKernelMode('reference')): no warm-up, 1 timed step
+//   --backend N   kernel backend (setBackend): native, wasm or reference; default SKIPGRAD_BACKEND,
+//                 else native where it loaded, else wasm
+//   --reference   the same as --backend reference (plain TypeScript kernels): no warm-up, 1 timed step
 //   --quick       1 warm-up step and 1 timed step per configuration (a smoke run)
 //   --only NAME   configurations named NAME, or whose name contains NAME
 //   --no-fork     run in this process (the parent forks one child per configuration with this)
@@ -20,7 +22,8 @@ import { fork } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
-  SGD, crossEntropy, gemm, getKernelMode, getNumThreads, manualSeed, models, noGrad, randint, randn, reclaimMemory, setKernelMode, setNumThreads,
+  SGD, crossEntropy, gemm, getBackend, getKernelMode, getNumThreads, manualSeed, models, noGrad, randint, randn, reclaimMemory, setBackend,
+  setNumThreads,
 } from '../src/index.js';
 
 export interface BenchConfig {
@@ -50,9 +53,11 @@ export interface BenchOptions {
   help: boolean;
   threads?: number;
   only?: string;
+  /** --backend NAME (--reference sets `reference` instead). */
+  backend?: string;
 }
 
-const USAGE = 'usage: resnet18.js [--json] [--threads N] [--reference] [--quick] [--only NAME] [--no-fork]';
+const USAGE = 'usage: resnet18.js [--json] [--threads N] [--backend NAME] [--reference] [--quick] [--only NAME] [--no-fork]';
 
 /** Parses the command line; `--threads N` and `--threads=N` (same for --only) both work. */
 export function parseArgs(argv: readonly string[]): BenchOptions {
@@ -80,8 +85,12 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
         break;
       }
       case '--only': opts.only = value(); break;
+      case '--backend': opts.backend = value(); break;
       default: throw new Error(`bench: unknown argument '${arg}' (${USAGE})`);
     }
+  }
+  if (opts.backend !== undefined && opts.reference && opts.backend !== 'reference') {
+    throw new Error(`bench: --reference contradicts --backend ${opts.backend}`);
   }
   return opts;
 }
@@ -105,8 +114,8 @@ export interface TimingPlan {
 
 // A 28x28 b64 training step takes ~0.1 s in PyTorch and seconds here: the time box gives fast
 // configurations many steps and slow ones the minimum, so a full run stays within minutes.
-export function timingPlan(opts: Pick<BenchOptions, 'quick' | 'reference'>): TimingPlan {
-  if (opts.reference) return { warmupSteps: 0, warmupMs: 0, minSteps: 1, minMs: 0, maxSteps: 1 };
+export function timingPlan(opts: Pick<BenchOptions, 'quick' | 'reference' | 'backend'>): TimingPlan {
+  if (opts.reference || opts.backend === 'reference') return { warmupSteps: 0, warmupMs: 0, minSteps: 1, minMs: 0, maxSteps: 1 };
   if (opts.quick) return { warmupSteps: 1, warmupMs: 0, minSteps: 1, minMs: 0, maxSteps: 1 };
   return { warmupSteps: 1, warmupMs: 2000, minSteps: 1, minMs: 10_000, maxSteps: 100 };
 }
@@ -134,6 +143,8 @@ export interface BenchResult {
   peakRssMb: number;
   threads: number;
   kernels: 'fast' | 'reference';
+  /** The kernel backend that ran (getBackend()). */
+  backend: string;
   framework: string;
 }
 
@@ -141,14 +152,14 @@ const round = (x: number, digits: number): number => Number(x.toFixed(digits));
 
 /** Throughput from the timed steps: images/s for the network, GFLOP/s (2·n³ per call) for GEMM. */
 export function summarize(
-  config: BenchConfig, timesMs: readonly number[], env: Pick<BenchResult, 'peakRssMb' | 'threads' | 'kernels' | 'framework'>,
+  config: BenchConfig, timesMs: readonly number[], env: Pick<BenchResult, 'peakRssMb' | 'threads' | 'kernels' | 'backend' | 'framework'>,
 ): BenchResult {
   if (!timesMs.length) throw new Error(`bench: ${config.name} has no timed steps`);
   const ms = timesMs.reduce((a, b) => a + b, 0) / timesMs.length;
   const rate = config.kind === 'gemm'
     ? { gflops: round((2 * config.size ** 3) / ms / 1e6, 2) }
     : { imagesPerSec: round((config.batch * 1000) / ms, 2) };
-  return { name: config.name, ...rate, msPerStep: round(ms, 2), steps: timesMs.length, peakRssMb: round(env.peakRssMb, 1), threads: env.threads, kernels: env.kernels, framework: env.framework };
+  return { name: config.name, ...rate, msPerStep: round(ms, 2), steps: timesMs.length, peakRssMb: round(env.peakRssMb, 1), threads: env.threads, kernels: env.kernels, backend: env.backend, framework: env.framework };
 }
 
 /** One JSON object, keys in a fixed order (the PyTorch script writes the same). */
@@ -164,7 +175,8 @@ export function tableHeader(): string {
 
 export function tableRow(r: BenchResult): string {
   const rate = r.gflops !== undefined ? `${r.gflops.toFixed(1)} GFLOP/s` : `${(r.imagesPerSec ?? 0).toFixed(1)} img/s`;
-  const cells = [r.name, rate, r.msPerStep.toFixed(1), String(r.steps), r.peakRssMb.toFixed(0), String(r.threads), r.kernels];
+  // skipgrad's kernels column names the backend (PyTorch's script names its libraries there).
+  const cells = [r.name, rate, r.msPerStep.toFixed(1), String(r.steps), r.peakRssMb.toFixed(0), String(r.threads), r.backend];
   return cells.map((c, i) => c.padEnd(COLUMNS[i][1])).join('').trimEnd();
 }
 
@@ -215,7 +227,7 @@ async function runInProcess(config: BenchConfig, opts: BenchOptions): Promise<Be
   const kernels = getKernelMode();
   // The reference kernels are single-threaded whatever setNumThreads says: report what ran.
   const threads = kernels === 'reference' ? 1 : getNumThreads();
-  return summarize(config, times, { peakRssMb, threads, kernels, framework: 'skipgrad' });
+  return summarize(config, times, { peakRssMb, threads, kernels, backend: getBackend(), framework: 'skipgrad' });
 }
 
 /** Runs one configuration in a fresh child (this script with --no-fork), so its peak RSS is its own. */
@@ -240,7 +252,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (opts.threads !== undefined) setNumThreads(opts.threads);
-  if (opts.reference) setKernelMode('reference');
+  if (opts.reference || opts.backend !== undefined) setBackend(opts.backend ?? 'reference');
   const configs = selectConfigs(opts.only);
   if (opts.noFork && process.send) {
     for (const c of configs) process.send(await runInProcess(c, opts));

@@ -28,3 +28,8 @@ export { saveCheckpoint, loadCheckpoint, type Checkpoint } from './train/checkpo
 export { validateTrainingState, validateModelTensors, CheckpointError, type TrainingState, type Position } from './train/training_state.js';
 export { ProgressBar, type ProgressStream, type ProgressState } from './train/progress.js';
 export type { MetricRow } from './train/metrics.js';
+export {
+  setBackend, getBackend, defaultBackend, listBackends, kernelTable, formatKernelTable, registerBackend, registerKernel, unregisterBackend,
+  KERNEL_NAMES, type Kernels, type KernelName, type BackendInfo, type KernelTableRow,
+} from './kernels/backend.js';
+export { systemInfo, formatSystemInfo, type SystemInfo } from './kernels/system_info.js';

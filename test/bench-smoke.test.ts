@@ -8,7 +8,7 @@ import {
   type BenchResult,
 } from '../bench/resnet18.js';
 
-const env = { peakRssMb: 281.94, threads: 2, kernels: 'fast' as const, framework: 'skipgrad' };
+const env = { peakRssMb: 281.94, threads: 2, kernels: 'fast' as const, backend: 'wasm', framework: 'skipgrad' };
 
 describe('bench: parseArgs', () => {
   it('defaults', () => {
@@ -20,6 +20,8 @@ describe('bench: parseArgs', () => {
       json: true, quick: true, reference: true, noFork: true, help: false, threads: 3, only: 'gemm',
     });
     expect(parseArgs(['--threads=1', '--only', 'train-28x28-b64'])).toMatchObject({ threads: 1, only: 'train-28x28-b64' });
+    expect(parseArgs(['--backend', 'native'])).toMatchObject({ backend: 'native', reference: false });
+    expect(parseArgs(['--backend=reference', '--reference'])).toMatchObject({ backend: 'reference', reference: true });
   });
 
   it('rejects bad input, naming the argument', () => {
@@ -27,6 +29,8 @@ describe('bench: parseArgs', () => {
     expect(() => parseArgs(['--threads', '1.5'])).toThrow("got '1.5'");
     expect(() => parseArgs(['--threads'])).toThrow('bench: --threads needs a value');
     expect(() => parseArgs(['--fast'])).toThrow("bench: unknown argument '--fast'");
+    expect(() => parseArgs(['--backend'])).toThrow('bench: --backend needs a value');
+    expect(() => parseArgs(['--backend', 'wasm', '--reference'])).toThrow('bench: --reference contradicts --backend wasm');
   });
 });
 
@@ -76,6 +80,7 @@ describe('bench: time box', () => {
   it('--quick: one warm-up and one timed step; --reference: one timed step, no warm-up', async () => {
     expect(await fakeRun(5, timingPlan({ quick: true, reference: false }))).toEqual({ steps: 2, times: [5] });
     expect(await fakeRun(5, timingPlan({ quick: false, reference: true }))).toEqual({ steps: 1, times: [5] });
+    expect(await fakeRun(5, timingPlan({ quick: false, reference: false, backend: 'reference' }))).toEqual({ steps: 1, times: [5] });
   });
 });
 
@@ -85,7 +90,7 @@ describe('bench: results', () => {
 
   it('images/s from the mean step time, GFLOP/s as 2n^3 per call', () => {
     expect(train).toEqual({
-      name: 'train-28x28-b64', imagesPerSec: 16, msPerStep: 4000, steps: 2, peakRssMb: 281.9, threads: 2, kernels: 'fast', framework: 'skipgrad',
+      name: 'train-28x28-b64', imagesPerSec: 16, msPerStep: 4000, steps: 2, peakRssMb: 281.9, threads: 2, kernels: 'fast', backend: 'wasm', framework: 'skipgrad',
     });
     expect(gemm.gflops).toBe(85.9); // 2 * 1024^3 / 25 ms = 85.899 GFLOP/s
     expect(gemm.imagesPerSec).toBeUndefined();
@@ -94,16 +99,16 @@ describe('bench: results', () => {
 
   it('JSON lines carry the fields BENCHMARKS.md and the PyTorch script share, in a fixed order', () => {
     expect(jsonLine(train)).toBe(
-      '{"name":"train-28x28-b64","imagesPerSec":16,"msPerStep":4000,"steps":2,"peakRssMb":281.9,"threads":2,"kernels":"fast","framework":"skipgrad"}',
+      '{"name":"train-28x28-b64","imagesPerSec":16,"msPerStep":4000,"steps":2,"peakRssMb":281.9,"threads":2,"kernels":"fast","backend":"wasm","framework":"skipgrad"}',
     );
     const parsed = JSON.parse(jsonLine(gemm)) as BenchResult;
-    expect(Object.keys(parsed)).toEqual(['name', 'gflops', 'msPerStep', 'steps', 'peakRssMb', 'threads', 'kernels', 'framework']);
+    expect(Object.keys(parsed)).toEqual(['name', 'gflops', 'msPerStep', 'steps', 'peakRssMb', 'threads', 'kernels', 'backend', 'framework']);
   });
 
   it('the table aligns its columns', () => {
     expect(tableHeader()).toBe('name              throughput        ms/step    steps  peak RSS MB  threads  kernels');
-    expect(tableRow(train)).toBe('train-28x28-b64   16.0 img/s        4000.0     2      282          2        fast');
-    expect(tableRow(gemm)).toBe('gemm-1024         85.9 GFLOP/s      25.0       1      282          2        fast');
+    expect(tableRow(train)).toBe('train-28x28-b64   16.0 img/s        4000.0     2      282          2        wasm');
+    expect(tableRow(gemm)).toBe('gemm-1024         85.9 GFLOP/s      25.0       1      282          2        wasm');
     expect(formatTable([train, gemm]).split('\n')).toEqual([tableHeader(), tableRow(train), tableRow(gemm)]);
   });
 });

@@ -16,6 +16,10 @@ import { KernelPool, getNumThreads, setNumThreads } from '../src/kernels/threads
 import { requireWasm } from '../src/kernels/wasm/wasm_api.js';
 import { rng } from './helpers/random.js';
 import { expectSameBits } from './helpers/bits.js';
+import { onBackend } from './helpers/modes.js';
+
+// These tests are about the wasm kernels: run them on wasm whatever SKIPGRAD_BACKEND says.
+onBackend('wasm');
 
 const freshArena = (): Arena => new Arena(new (requireWasm().Memory)({ initial: 1, maximum: 4096, shared: true }));
 

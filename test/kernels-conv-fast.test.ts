@@ -15,6 +15,10 @@ import { getKernelMode, setKernelMode } from '../src/kernels/mode.js';
 import { kernelRuntime } from '../src/kernels/runtime.js';
 import { getNumThreads, setNumThreads } from '../src/kernels/threads/pool.js';
 import { abs, randomF32, rng } from './helpers/random.js';
+import { onBackend } from './helpers/modes.js';
+
+// These tests are about the wasm kernels: run them on wasm whatever SKIPGRAD_BACKEND says.
+onBackend('wasm');
 
 
 function oracle(run: () => void): void {

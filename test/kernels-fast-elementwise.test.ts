@@ -12,13 +12,16 @@ import * as BN from '../src/kernels/batchnorm.js';
 import type { TypedArray } from '../src/kernels/dtype.js';
 import { ARITH_FNS, arith, mapBinary, reluBackward, reluForward, type ArithOp } from '../src/kernels/elementwise.js';
 import { fastEngine, getFastTuning, setFastTuning, type FastTuning } from '../src/kernels/fast/engine.js';
-import { getKernelMode, setKernelMode, type KernelMode } from '../src/kernels/mode.js';
+import { setKernelMode, type KernelMode } from '../src/kernels/mode.js';
 import * as P from '../src/kernels/pool.js';
 import { adaptiveAvgPool2d, add, batchNorm, maxPool2d, mul, relu, sub, div, sum, tensor, Tensor } from '../src/index.js';
-import { inMode } from './helpers/modes.js';
+import { inMode, onBackend } from './helpers/modes.js';
 import { expectSameBits } from './helpers/bits.js';
 
-const initialMode = getKernelMode();
+// These tests are about the wasm kernels: run them on wasm whatever SKIPGRAD_BACKEND says.
+onBackend('wasm');
+
+const initialMode: KernelMode = 'fast'; // onBackend('wasm') above
 const initialTuning = getFastTuning();
 afterEach(() => {
   setKernelMode(initialMode);

@@ -7,14 +7,18 @@
 import { afterEach, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { fastEngine, getFastTuning, setFastTuning, type FastEngine, type FastTuning } from '../src/kernels/fast/engine.js';
 import { ADAM_VARIANTS, SGD_VARIANTS, adamExport, sgdExport } from '../src/kernels/fast/optim_module.js';
-import { getKernelMode, setKernelMode } from '../src/kernels/mode.js';
+import { setKernelMode, type KernelMode } from '../src/kernels/mode.js';
 import { adamReference, adamStep, sgdReference, sgdStep, type AdamHyperParams, type SgdHyperParams } from '../src/kernels/optim.js';
 import { tensor, type Tensor } from '../src/index.js';
 import { Adam, AdamW, SGD, type Optimizer } from '../src/optim/index.js';
 import { rng } from './helpers/random.js';
 import { expectSameBits } from './helpers/bits.js';
+import { onBackend } from './helpers/modes.js';
 
-const initialMode = getKernelMode();
+// These tests are about the wasm kernels: run them on wasm whatever SKIPGRAD_BACKEND says.
+onBackend('wasm');
+
+const initialMode: KernelMode = 'fast'; // onBackend('wasm') above
 const initialTuning = getFastTuning();
 afterEach(() => {
   setKernelMode(initialMode);

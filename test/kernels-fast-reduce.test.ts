@@ -8,15 +8,18 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { getFastTuning, setFastTuning, type FastTuning } from '../src/kernels/fast/engine.js';
-import { getKernelMode, setKernelMode, type KernelMode } from '../src/kernels/mode.js';
+import { setKernelMode, type KernelMode } from '../src/kernels/mode.js';
 import { extremumAxis, extremumAxisReference, sumAxes, sumAxesReference } from '../src/kernels/reduce.js';
 import { sizeOf } from '../src/kernels/shape.js';
 import { max, mean, min, sum, tensor, Tensor } from '../src/index.js';
 import { rng } from './helpers/random.js';
-import { inMode } from './helpers/modes.js';
+import { inMode, onBackend } from './helpers/modes.js';
 import { expectSameBits } from './helpers/bits.js';
 
-const initialMode = getKernelMode();
+// These tests are about the wasm kernels: run them on wasm whatever SKIPGRAD_BACKEND says.
+onBackend('wasm');
+
+const initialMode: KernelMode = 'fast'; // onBackend('wasm') above
 const initialTuning = getFastTuning();
 afterEach(() => {
   setKernelMode(initialMode);

@@ -8,13 +8,17 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as BN from '../src/kernels/batchnorm.js';
 import { allocate } from '../src/kernels/dtype.js';
 import { fastEngine, getFastTuning, setFastTuning } from '../src/kernels/fast/engine.js';
-import { getKernelMode, setKernelMode } from '../src/kernels/mode.js';
+import { setKernelMode } from '../src/kernels/mode.js';
 import * as P from '../src/kernels/pool.js';
 import { getNumThreads, setNumThreads } from '../src/kernels/threads/pool.js';
 import { rng } from './helpers/random.js';
 import { expectSameBits } from './helpers/bits.js';
+import { onBackend } from './helpers/modes.js';
 
-const initial = { tuning: getFastTuning(), threads: getNumThreads(), mode: getKernelMode() };
+// These tests are about the wasm kernels: run them on wasm whatever SKIPGRAD_BACKEND says.
+onBackend('wasm');
+
+const initial = { tuning: getFastTuning(), threads: getNumThreads(), mode: 'fast' as const }; // onBackend('wasm') above
 beforeEach(() => {
   setKernelMode('fast');
   setFastTuning({ parallelElements: 4, minElements: 0 });

@@ -7,6 +7,10 @@ import { F32, I32, ModuleBuilder, sleb, uleb } from '../src/kernels/wasm/emitter
 import { buildGemmModule } from '../src/kernels/wasm/gemm_module.js';
 import { requireWasm } from '../src/kernels/wasm/wasm_api.js';
 import { abs, randomF32, rng } from './helpers/random.js';
+import { onBackend } from './helpers/modes.js';
+
+// These tests are about the wasm kernels: run them on wasm whatever SKIPGRAD_BACKEND says.
+onBackend('wasm');
 
 
 interface Case {

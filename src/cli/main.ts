@@ -5,6 +5,8 @@ import { trainCommand, TRAIN_HELP } from './train.js';
 import { evaluateCommand, EVALUATE_HELP } from './evaluate.js';
 import { summaryCommand, SUMMARY_HELP } from './summary.js';
 import { gradflowCommand, GRADFLOW_HELP } from './gradflow.js';
+import { infoCommand, INFO_HELP } from './info.js';
+import { setBackend } from '../kernels/backend.js';
 
 const HELP = `Usage: skipgrad <command> [options]
 
@@ -13,6 +15,11 @@ Commands
   evaluate    test accuracy of a trained model
   summary     layer output shapes and parameter counts of ResNet-18
   gradflow    gradient norms through residual blocks vs a plain network
+  info        the kernel backend in use, native library, CPU features, threads, kernel table
+
+Global option (before or after the command)
+  --backend NAME   kernel backend: native, wasm or reference (default: SKIPGRAD_BACKEND, else
+                   native where it loaded, else wasm)
 
 Run 'skipgrad <command> --help' for a command's options.`;
 
@@ -23,10 +30,41 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   evaluate: { run: evaluateCommand, help: EVALUATE_HELP },
   summary: { run: summaryCommand, help: SUMMARY_HELP },
   gradflow: { run: gradflowCommand, help: GRADFLOW_HELP },
+  info: { run: infoCommand, help: INFO_HELP },
 };
 
+/** Takes the global `--backend NAME` / `--backend=NAME` out of argv: what is left, and the name (or undefined). */
+export function takeBackendFlag(argv: readonly string[]): { rest: string[]; backend?: string } {
+  const rest: string[] = [];
+  let backend: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    if (a !== '--backend' && !a.startsWith('--backend=')) {
+      rest.push(a);
+      continue;
+    }
+    const v = a === '--backend' ? argv[++i] : a.slice('--backend='.length);
+    if (v === undefined || v === '' || v.startsWith('-')) throw new UsageError(`skipgrad: --backend needs a backend name (native, wasm or reference)`);
+    if (backend !== undefined && backend !== v) throw new UsageError(`skipgrad: --backend given twice (${backend}, ${v})`);
+    backend = v;
+  }
+  return { rest, backend };
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  let taken: ReturnType<typeof takeBackendFlag>;
+  try {
+    taken = takeBackendFlag(argv);
+    if (taken.backend !== undefined) setBackend(taken.backend);
+  } catch (e) {
+    console.error(e instanceof UsageError ? e.message : `skipgrad: --backend ${taken!.backend}: ${(e as Error).message.replace(/^setBackend: /, '')}`);
+    return 2;
+  }
+  const [name, ...rest] = taken.rest;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(HELP);
     return name === undefined ? 2 : 0;

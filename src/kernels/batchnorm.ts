@@ -1,26 +1,30 @@
 // Batch-norm loops on typed arrays. The input is viewed as [N, C, S] (S = product of the spatial
 // dims, 1 for [N, C]); every statistic is per channel over N*S values, accumulated in float64.
 //
-// Each kernel has a plain TypeScript `...Reference` (the oracle, kept simple) and a dispatcher
-// under the plain name: float32 data in 'fast' kernel mode goes to the WebAssembly SIMD version
-// (fast/batchnorm.ts: the same formulas in float64, sums in another order), anything else to
-// the reference.
+// Each kernel has a plain TypeScript `...Reference` (the oracle, kept simple: the reference
+// backend's kernel) and a dispatcher under the plain name that runs the backend in use
+// (backend.ts). The wasm backend takes float32 data to the WebAssembly SIMD version
+// (fast/batchnorm.ts: the same formulas in float64, sums in another order) and declines the rest.
 
 import type { FloatArray, TypedArray } from './dtype.js';
+import { kernelChains, noKernel, registerKernel } from './backend.js';
 import { fastEligible, fastEngine, type FastEngine } from './fast/engine.js';
 import { backwardInputWasm, backwardReduceWasm, channelStatsWasm, normalizeWasm } from './fast/batchnorm.js';
-import { getKernelMode } from './mode.js';
 
-/** The wasm engine if these arrays should take the fast path, else null. */
+/** The wasm engine if these arrays should take the wasm path, else null. */
 function fastFor(n: number, ...arrays: (TypedArray | null)[]): FastEngine | null {
-  if (getKernelMode() !== 'fast' || n === 0 || !fastEligible(n)) return null;
+  if (n === 0 || !fastEligible(n)) return null;
   if (!arrays.every((a) => a === null || a instanceof Float32Array)) return null;
   return fastEngine();
 }
 
 export function channelStats(x: TypedArray, N: number, C: number, S: number): { mean: Float64Array; variance: Float64Array } {
-  const eng = fastFor(x.length, x);
-  return eng ? channelStatsWasm(eng, x as Float32Array, N, C, S) : channelStatsReference(x, N, C, S);
+  const chain = kernelChains().bnChannelStats;
+  for (let i = 0; i < chain.length; i++) {
+    const r = chain[i](x, N, C, S);
+    if (r !== null) return r;
+  }
+  throw noKernel('bnChannelStats');
 }
 
 export function normalize(
@@ -28,17 +32,21 @@ export function normalize(
   mean: ArrayLike<number>, invstd: Float64Array,
   weight: TypedArray | null, bias: TypedArray | null, out: FloatArray,
 ): void {
-  const eng = fastFor(x.length, x, out);
-  if (eng) normalizeWasm(eng, x as Float32Array, N, C, S, mean, invstd, weight, bias, out as Float32Array);
-  else normalizeReference(x, N, C, S, mean, invstd, weight, bias, out);
+  const chain = kernelChains().bnNormalize;
+  for (let i = 0; i < chain.length; i++) if (chain[i](x, N, C, S, mean, invstd, weight, bias, out)) return;
+  throw noKernel('bnNormalize');
 }
 
 export function backwardReduce(
   g: TypedArray, x: TypedArray, N: number, C: number, S: number,
   mean: ArrayLike<number>, invstd: Float64Array,
 ): { sumG: Float64Array; sumGXhat: Float64Array } {
-  const eng = fastFor(x.length, g, x);
-  return eng ? backwardReduceWasm(eng, g as Float32Array, x as Float32Array, N, C, S, mean, invstd) : backwardReduceReference(g, x, N, C, S, mean, invstd);
+  const chain = kernelChains().bnBackwardReduce;
+  for (let i = 0; i < chain.length; i++) {
+    const r = chain[i](g, x, N, C, S, mean, invstd);
+    if (r !== null) return r;
+  }
+  throw noKernel('bnBackwardReduce');
 }
 
 export function backwardInput(
@@ -46,10 +54,39 @@ export function backwardInput(
   mean: ArrayLike<number>, invstd: Float64Array, weight: TypedArray | null,
   sumG: Float64Array, sumGXhat: Float64Array, batchStats: boolean, out: FloatArray,
 ): void {
+  const chain = kernelChains().bnBackwardInput;
+  for (let i = 0; i < chain.length; i++) if (chain[i](g, x, N, C, S, mean, invstd, weight, sumG, sumGXhat, batchStats, out)) return;
+  throw noKernel('bnBackwardInput');
+}
+
+registerKernel('bnChannelStats', 'wasm', (x, N, C, S) => {
+  const eng = fastFor(x.length, x);
+  return eng ? channelStatsWasm(eng, x as Float32Array, N, C, S) : null;
+});
+registerKernel('bnNormalize', 'wasm', (x, N, C, S, mean, invstd, weight, bias, out) => {
+  const eng = fastFor(x.length, x, out);
+  if (eng) normalizeWasm(eng, x as Float32Array, N, C, S, mean, invstd, weight, bias, out as Float32Array);
+  return eng !== null;
+});
+registerKernel('bnBackwardReduce', 'wasm', (g, x, N, C, S, mean, invstd) => {
+  const eng = fastFor(x.length, g, x);
+  return eng ? backwardReduceWasm(eng, g as Float32Array, x as Float32Array, N, C, S, mean, invstd) : null;
+});
+registerKernel('bnBackwardInput', 'wasm', (g, x, N, C, S, mean, invstd, weight, sumG, sumGXhat, batchStats, out) => {
   const eng = fastFor(x.length, g, x, out);
   if (eng) backwardInputWasm(eng, g as Float32Array, x as Float32Array, N, C, S, mean, invstd, weight, sumG, sumGXhat, batchStats, out);
-  else backwardInputReference(g, x, N, C, S, mean, invstd, weight, sumG, sumGXhat, batchStats, out);
-}
+  return eng !== null;
+});
+registerKernel('bnChannelStats', 'reference', (x, N, C, S) => channelStatsReference(x, N, C, S));
+registerKernel('bnNormalize', 'reference', (x, N, C, S, mean, invstd, weight, bias, out) => {
+  normalizeReference(x, N, C, S, mean, invstd, weight, bias, out);
+  return true;
+});
+registerKernel('bnBackwardReduce', 'reference', (g, x, N, C, S, mean, invstd) => backwardReduceReference(g, x, N, C, S, mean, invstd));
+registerKernel('bnBackwardInput', 'reference', (g, x, N, C, S, mean, invstd, weight, sumG, sumGXhat, batchStats, out) => {
+  backwardInputReference(g, x, N, C, S, mean, invstd, weight, sumG, sumGXhat, batchStats, out);
+  return true;
+});
 
 /** Per-channel mean and biased variance (two passes: the mean first, then squared deviations). */
 export function channelStatsReference(x: TypedArray, N: number, C: number, S: number): { mean: Float64Array; variance: Float64Array } {

@@ -1,21 +1,20 @@
 // Elementwise loops: unary maps and broadcasting binary maps over typed arrays.
 //
-// mapUnary / mapBinary take the operation as a closure: general, but V8 cannot inline a
-// closure called from a loop shared by every op, so they run at ~1 GB/s. They are the
-// reference. The hot ops (add, sub, mul, div, relu and its backward) have dispatchers below:
-// in 'fast' kernel mode float32 arrays go to WebAssembly SIMD (fast/elementwise.ts), other
-// dtypes to loops written out per op; results are identical to the reference either way.
+// mapUnaryReference / mapBinaryReference take the operation as a closure: general, but V8
+// cannot inline a closure called from a loop shared by every op, so they run at ~1 GB/s. They
+// are the reference backend's kernels. Every kernel runs on the backend in use (backend.ts):
+// for the hot ops (add, sub, mul, div, relu and its backward) the wasm backend takes float32
+// arrays to WebAssembly SIMD (fast/elementwise.ts) and other dtypes to loops written out per
+// op; results are identical to the reference either way.
 
 import type { TypedArray } from './dtype.js';
+import { kernelChains, noKernel, registerKernel, type BinaryFn, type TernaryFn, type UnaryFn } from './backend.js';
 import { fastEligible, fastEngine } from './fast/engine.js';
 import { arithWasm, reluBackwardWasm, reluWasm } from './fast/elementwise.js';
 import type { ArithOp } from './fast/elementwise_module.js';
-import { getKernelMode } from './mode.js';
 import { type Shape, broadcastStrides, sizeOf } from './shape.js';
 
-export type UnaryFn = (x: number) => number;
-export type BinaryFn = (a: number, b: number) => number;
-export type { ArithOp };
+export type { ArithOp, BinaryFn, TernaryFn, UnaryFn };
 
 /** The reference definitions of the dispatched ops. */
 export const ARITH_FNS: Readonly<Record<ArithOp, BinaryFn>> = {
@@ -31,38 +30,107 @@ const allF32 = (...xs: TypedArray[]): boolean => xs.every((x) => x instanceof Fl
 
 /** out = a op b with a and b broadcast to `outShape` (mapBinary's contract). */
 export function arith(op: ArithOp, a: TypedArray, aShape: Shape, b: TypedArray, bShape: Shape, out: TypedArray, outShape: Shape): void {
-  const n = out.length;
-  const flat = (a.length === n || a.length === 1) && (b.length === n || b.length === 1) && n > 0;
-  if (getKernelMode() === 'fast' && flat) {
-    if (fastEligible(n) && allF32(a, b, out)) {
-      const eng = fastEngine();
-      if (eng) return arithWasm(eng, op, a as Float32Array, b as Float32Array, out as Float32Array);
-    }
-    return ARITH_LOOPS[op](a, b, out);
-  }
-  mapBinary(a, aShape, b, bShape, out, outShape, ARITH_FNS[op]);
+  const chain = kernelChains().arith;
+  for (let i = 0; i < chain.length; i++) if (chain[i](op, a, aShape, b, bShape, out, outShape)) return;
+  throw noKernel('arith');
 }
 
-/** out = relu(x); float32 takes the SIMD path in 'fast' mode. */
+/** out = relu(x). */
 export function reluForward(x: TypedArray, out: TypedArray): void {
-  if (getKernelMode() !== 'fast') return mapUnary(x, out, reluFn);
-  const eng = fastEligible(x.length) && allF32(x, out) ? fastEngine() : null;
-  if (eng) return reluWasm(eng, x as Float32Array, out as Float32Array);
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i];
-    out[i] = v > 0 ? v : v !== v ? v : 0;
-  }
+  const chain = kernelChains().reluForward;
+  for (let i = 0; i < chain.length; i++) if (chain[i](x, out)) return;
+  throw noKernel('reluForward');
 }
 
 /** out = g * (x <= 0 ? 0 : 1): the product, so NaN gradients stay NaN; a NaN x passes g (PyTorch). */
 export function reluBackward(g: TypedArray, x: TypedArray, out: TypedArray): void {
-  if (getKernelMode() === 'fast') {
-    const eng = fastEligible(x.length) && allF32(g, x, out) ? fastEngine() : null;
-    if (eng) return reluBackwardWasm(eng, g as Float32Array, x as Float32Array, out as Float32Array);
-  }
-  // One loop for both modes: no closure here to begin with.
-  for (let i = 0; i < out.length; i++) out[i] = g[i] * (x[i] <= 0 ? 0 : 1);
+  const chain = kernelChains().reluBackward;
+  for (let i = 0; i < chain.length; i++) if (chain[i](g, x, out)) return;
+  throw noKernel('reluBackward');
 }
+
+/** out[i] = fn(x[i]). */
+export function mapUnary(x: TypedArray, out: TypedArray, fn: UnaryFn): void {
+  const chain = kernelChains().mapUnary;
+  for (let i = 0; i < chain.length; i++) if (chain[i](x, out, fn)) return;
+  throw noKernel('mapUnary');
+}
+
+/** out[i] = fn(a[ia], b[ib]) where a and b are broadcast to `outShape`. */
+export function mapBinary(a: TypedArray, aShape: Shape, b: TypedArray, bShape: Shape, out: TypedArray, outShape: Shape, fn: BinaryFn): void {
+  const chain = kernelChains().mapBinary;
+  for (let i = 0; i < chain.length; i++) if (chain[i](a, aShape, b, bShape, out, outShape, fn)) return;
+  throw noKernel('mapBinary');
+}
+
+/** out[i] = fn(a[i], b[i], c[i]) with all three broadcast to `outShape` (used by `where`). */
+export function mapTernary(
+  a: TypedArray, aShape: Shape, b: TypedArray, bShape: Shape, c: TypedArray, cShape: Shape,
+  out: TypedArray, outShape: Shape, fn: TernaryFn,
+): void {
+  const chain = kernelChains().mapTernary;
+  for (let i = 0; i < chain.length; i++) if (chain[i](a, aShape, b, bShape, c, cShape, out, outShape, fn)) return;
+  throw noKernel('mapTernary');
+}
+
+// The wasm backend: same-length or scalar operands only for arith (the general broadcast is
+// declined); relu never declines (other dtypes take a written-out loop).
+registerKernel('arith', 'wasm', (op, a, _aShape, b, _bShape, out, _outShape) => {
+  const n = out.length;
+  if (!((a.length === n || a.length === 1) && (b.length === n || b.length === 1) && n > 0)) return false;
+  if (fastEligible(n) && allF32(a, b, out)) {
+    const eng = fastEngine();
+    if (eng) {
+      arithWasm(eng, op, a as Float32Array, b as Float32Array, out as Float32Array);
+      return true;
+    }
+  }
+  ARITH_LOOPS[op](a, b, out);
+  return true;
+});
+registerKernel('reluForward', 'wasm', (x, out) => {
+  const eng = fastEligible(x.length) && allF32(x, out) ? fastEngine() : null;
+  if (eng) {
+    reluWasm(eng, x as Float32Array, out as Float32Array);
+    return true;
+  }
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    out[i] = v > 0 ? v : v !== v ? v : 0;
+  }
+  return true;
+});
+registerKernel('reluBackward', 'wasm', (g, x, out) => {
+  const eng = fastEligible(x.length) && allF32(g, x, out) ? fastEngine() : null;
+  if (eng) reluBackwardWasm(eng, g as Float32Array, x as Float32Array, out as Float32Array);
+  return eng !== null;
+});
+
+registerKernel('arith', 'reference', (op, a, aShape, b, bShape, out, outShape) => {
+  mapBinaryReference(a, aShape, b, bShape, out, outShape, ARITH_FNS[op]);
+  return true;
+});
+registerKernel('reluForward', 'reference', (x, out) => {
+  mapUnaryReference(x, out, reluFn);
+  return true;
+});
+registerKernel('reluBackward', 'reference', (g, x, out) => {
+  // No closure here to begin with: the wasm backend's JS fallback was the same loop.
+  for (let i = 0; i < out.length; i++) out[i] = g[i] * (x[i] <= 0 ? 0 : 1);
+  return true;
+});
+registerKernel('mapUnary', 'reference', (x, out, fn) => {
+  mapUnaryReference(x, out, fn);
+  return true;
+});
+registerKernel('mapBinary', 'reference', (a, aShape, b, bShape, out, outShape, fn) => {
+  mapBinaryReference(a, aShape, b, bShape, out, outShape, fn);
+  return true;
+});
+registerKernel('mapTernary', 'reference', (a, aShape, b, bShape, c, cShape, out, outShape, fn) => {
+  mapTernaryReference(a, aShape, b, bShape, c, cShape, out, outShape, fn);
+  return true;
+});
 
 // Same-length or scalar operands, one loop per op and form (no closure call per element).
 type ArithLoop = (a: TypedArray, b: TypedArray, out: TypedArray) => void;
@@ -93,7 +161,7 @@ const ARITH_LOOPS: Readonly<Record<ArithOp, ArithLoop>> = {
   },
 };
 
-export function mapUnary(x: TypedArray, out: TypedArray, fn: UnaryFn): void {
+export function mapUnaryReference(x: TypedArray, out: TypedArray, fn: UnaryFn): void {
   for (let i = 0; i < x.length; i++) out[i] = fn(x[i]);
 }
 
@@ -102,7 +170,7 @@ export function mapUnary(x: TypedArray, out: TypedArray, fn: UnaryFn): void {
  * Same-shape and scalar operands take straight loops; the general case walks an odometer
  * over all but the last dim and runs the last dim as an inner loop.
  */
-export function mapBinary(
+export function mapBinaryReference(
   a: TypedArray,
   aShape: Shape,
   b: TypedArray,
@@ -155,8 +223,7 @@ export function mapBinary(
   }
 }
 
-/** out[i] = fn(a[i], b[i], c[i]) with all three broadcast to `outShape` (used by `where`). */
-export function mapTernary(
+export function mapTernaryReference(
   a: TypedArray,
   aShape: Shape,
   b: TypedArray,

@@ -2,9 +2,10 @@
 // argument conventions (op(X) = X or X^T; lda/ldb/ldc are row strides; offsets in elements).
 // As in BLAS, C is not read when beta == 0 (NaNs there do not propagate).
 //
-// `gemm` dispatches: float32 operands with enough work go to the WebAssembly SIMD kernel
-// (wasm/gemm_module.ts) running on the worker pool (threads/pool.ts); everything else, and
-// everything in 'reference' kernel mode, goes to `gemmReference`, the plain TypeScript oracle.
+// `gemm` dispatches through the backend registry (backend.ts): the wasm backend takes float32
+// operands with enough work to the WebAssembly SIMD kernel (wasm/gemm_module.ts) running on the
+// worker pool (threads/pool.ts) and declines the rest; the reference backend is `gemmReference`,
+// the plain TypeScript oracle.
 //
 // Operands that are kernel-arena blocks (tensor storage, memory/arena.ts) are used in place;
 // others are copied into the GEMM's scratch block (packing is a copy anyway) and C is copied
@@ -15,7 +16,7 @@
 // counts on one machine).
 
 import type { FloatArray } from './dtype.js';
-import { getKernelMode } from './mode.js';
+import { kernelChains, noKernel, registerKernel } from './backend.js';
 import { CONTROL_BYTES, ScratchBlock, type Arena } from './memory/arena.js';
 import { kernelRuntime, type KernelRuntime } from './runtime.js';
 import { KernelPool, getNumThreads } from './threads/pool.js';
@@ -97,8 +98,8 @@ function scaleC(M: number, N: number, beta: number, C: FloatArray, cOff: number,
 
 /**
  * Plain TypeScript GEMM with the same signature and semantics as `gemm`; sums in float64, so it
- * is exact enough to be the oracle for both float32 and float64. Used for float64, for small
- * products, and for everything in 'reference' kernel mode.
+ * is exact enough to be the oracle for both float32 and float64. The reference backend's GEMM;
+ * the others fall back to it for float64 and small products.
  */
 export function gemmReference(
   transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
@@ -552,11 +553,10 @@ function makeHeap(eng: Engine): GemmHeap {
 let heapView: GemmHeap | null = null;
 
 /**
- * The fast GEMM's memory for resident-operand products, or null when the fast path is off
- * ('reference' kernel mode) or unavailable here (no wasm SIMD / SharedArrayBuffer).
+ * The fast GEMM's memory for resident-operand products (for the wasm backend's kernels), or
+ * null where it is unavailable (no wasm SIMD / SharedArrayBuffer).
  */
 export function gemmHeap(): GemmHeap | null {
-  if (getKernelMode() !== 'fast') return null;
   const eng = getEngine();
   if (eng === null) return null;
   heapView ??= makeHeap(eng);
@@ -570,8 +570,9 @@ export function gemmHeap(): GemmHeap | null {
  * C = alpha * op(A) * op(B) + beta * C (row-major; op(X) = X^T when transX). A is M x K after
  * op, B is K x N after op, C is M x N. `lda`, `ldb`, `ldc` are the row strides of the arrays as
  * stored; offsets are element offsets of the first element.
- * Float32 operands with enough work run on the wasm SIMD kernel, multi-threaded; float64 (or
- * mixed) operands, small products and 'reference' kernel mode run on `gemmReference`.
+ * Runs on the backend in use (backend.ts): with wasm, float32 operands with enough work run on
+ * the wasm SIMD kernel, multi-threaded; float64 (or mixed) operands and small products on
+ * `gemmReference`.
  */
 export function gemm(
   transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
@@ -580,40 +581,53 @@ export function gemm(
   beta: number, C: FloatArray, cOffset: number, ldc: number,
 ): void {
   checkArgs(transA, transB, M, N, K, A, aOffset, lda, B, bOffset, ldb, C, cOffset, ldc);
-  gemmDispatch(transA, transB, M, N, K, alpha, A, aOffset, lda, B, bOffset, ldb, beta, C, cOffset, ldc);
+  if (M === 0 || N === 0) return;
+  if (K === 0 || alpha === 0) return scaleC(M, N, beta, C, cOffset, ldc);
+  const chain = kernelChains().gemm;
+  for (let i = 0; i < chain.length; i++) {
+    if (chain[i](transA, transB, M, N, K, alpha, A, aOffset, lda, B, bOffset, ldb, beta, C, cOffset, ldc)) return;
+  }
+  throw noKernel('gemm');
 }
 
-function gemmDispatch(
+/** The wasm backend's GEMM (arguments checked, M, N, K, alpha non-zero): float32 with enough work, else declined. */
+function gemmWasm(
+  transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+  A: FloatArray, aOff: number, lda: number, B: FloatArray, bOff: number, ldb: number,
+  beta: number, C: FloatArray, cOff: number, ldc: number,
+): boolean {
+  if (!(A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array) || M * N * K < tuning.fastMinMNK) return false;
+  const eng = getEngine();
+  if (eng === null) return false;
+  if (gemmFast(eng, transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc)) return true;
+  if (M <= 1 && N <= 1) return false;
+  // Too big for the wasm memory: halve M or N (each C element is still summed the same way).
+  if (M >= N) {
+    const h = Math.ceil(M / 2);
+    const aStep = transA ? h : h * lda;
+    wasmOrReference(transA, transB, h, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+    wasmOrReference(transA, transB, M - h, N, K, alpha, A, aOff + aStep, lda, B, bOff, ldb, beta, C, cOff + h * ldc, ldc);
+  } else {
+    const h = Math.ceil(N / 2);
+    const bStep = transB ? h * ldb : h;
+    wasmOrReference(transA, transB, M, h, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+    wasmOrReference(transA, transB, M, N - h, K, alpha, A, aOff, lda, B, bOff + bStep, ldb, beta, C, cOff + h, ldc);
+  }
+  return true;
+}
+
+function wasmOrReference(
   transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
   A: FloatArray, aOff: number, lda: number, B: FloatArray, bOff: number, ldb: number,
   beta: number, C: FloatArray, cOff: number, ldc: number,
 ): void {
-  if (M === 0 || N === 0) return;
-  if (K === 0 || alpha === 0) return scaleC(M, N, beta, C, cOff, ldc);
-  if (
-    getKernelMode() === 'fast' &&
-    A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array &&
-    M * N * K >= tuning.fastMinMNK
-  ) {
-    const eng = getEngine();
-    if (eng !== null) {
-      if (gemmFast(eng, transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc)) return;
-      // Too big for the wasm memory: halve M or N (each C element is still summed the same way).
-      if (M > 1 || N > 1) {
-        if (M >= N) {
-          const h = Math.ceil(M / 2);
-          const aStep = transA ? h : h * lda;
-          gemmDispatch(transA, transB, h, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
-          gemmDispatch(transA, transB, M - h, N, K, alpha, A, aOff + aStep, lda, B, bOff, ldb, beta, C, cOff + h * ldc, ldc);
-        } else {
-          const h = Math.ceil(N / 2);
-          const bStep = transB ? h * ldb : h;
-          gemmDispatch(transA, transB, M, h, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
-          gemmDispatch(transA, transB, M, N - h, K, alpha, A, aOff, lda, B, bOff + bStep, ldb, beta, C, cOff + h, ldc);
-        }
-        return;
-      }
-    }
+  if (!gemmWasm(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc)) {
+    referenceUnchecked(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
   }
-  referenceUnchecked(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
 }
+
+registerKernel('gemm', 'wasm', gemmWasm);
+registerKernel('gemm', 'reference', (transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc) => {
+  referenceUnchecked(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+  return true;
+});

@@ -1,17 +1,20 @@
-// Process-wide kernel selection. 'fast' lets kernels use their optimized paths (wasm SIMD,
-// threads); 'reference' forces the plain TypeScript kernels everywhere, e.g. to check results
-// or to benchmark against (`--reference`). The environment variable SKIPGRAD_KERNELS=reference
-// sets the initial mode.
+// Deprecated: the kernel mode of before the backend registry (backend.ts), kept as aliases.
+// 'reference' is the reference backend; 'fast' is the wasm backend (whatever backend is the
+// default, so tests and benchmarks written for the wasm kernels keep testing those). The
+// environment variable SKIPGRAD_KERNELS=reference still selects the reference backend when
+// SKIPGRAD_BACKEND is not set.
+
+import { getBackend, setBackend } from './backend.js';
 
 export type KernelMode = 'fast' | 'reference';
 
-let mode: KernelMode = process.env.SKIPGRAD_KERNELS === 'reference' ? 'reference' : 'fast';
-
+/** @deprecated Use getBackend(): 'reference' when the reference backend is in use, else 'fast'. */
 export function getKernelMode(): KernelMode {
-  return mode;
+  return getBackend() === 'reference' ? 'reference' : 'fast';
 }
 
+/** @deprecated Use setBackend(): 'fast' selects 'wasm', 'reference' selects 'reference'. */
 export function setKernelMode(m: KernelMode): void {
   if (m !== 'fast' && m !== 'reference') throw new RangeError(`setKernelMode: expected 'fast' or 'reference', got ${String(m)}`);
-  mode = m;
+  setBackend(m === 'fast' ? 'wasm' : 'reference');
 }

@@ -2,13 +2,13 @@
 //
 // The plain loops are the reference: float64 arithmetic per element, the parameter and its
 // state buffers stored in their own dtype (so float32 state is rounded on every store and read
-// back rounded, as PyTorch's float32 state is). In 'fast' kernel mode float32 arrays go to
-// WebAssembly SIMD (fast/optim.ts), which gives the same bits.
+// back rounded, as PyTorch's float32 state is): the reference backend's kernels. The wasm
+// backend takes float32 arrays to WebAssembly SIMD (fast/optim.ts), which gives the same bits.
 
 import type { FloatArray, TypedArray } from './dtype.js';
 import { fastEligible, fastEngine } from './fast/engine.js';
 import { adamWasm, sgdWasm } from './fast/optim.js';
-import { getKernelMode } from './mode.js';
+import { kernelChains, noKernel, registerKernel } from './backend.js';
 
 export interface SgdHyperParams {
   lr: number;
@@ -30,7 +30,7 @@ export interface AdamHyperParams {
 const allF32 = (...xs: (TypedArray | null)[]): boolean => xs.every((x) => x === null || x instanceof Float32Array);
 
 function useWasm(n: number, ...xs: (TypedArray | null)[]) {
-  return getKernelMode() === 'fast' && fastEligible(n) && allF32(...xs) ? fastEngine() : null;
+  return fastEligible(n) && allF32(...xs) ? fastEngine() : null;
 }
 
 /**
@@ -39,12 +39,19 @@ function useWasm(n: number, ...xs: (TypedArray | null)[]) {
  * `buf` is null without momentum; `first` marks the step that creates it.
  */
 export function sgdStep(data: FloatArray, grad: TypedArray, buf: FloatArray | null, first: boolean, h: SgdHyperParams): void {
+  const chain = kernelChains().sgdStep;
+  for (let i = 0; i < chain.length; i++) if (chain[i](data, grad, buf, first, h)) return;
+  throw noKernel('sgdStep');
+}
+
+function sgdStepWasm(data: FloatArray, grad: TypedArray, buf: FloatArray | null, first: boolean, h: SgdHyperParams): boolean {
   const eng = useWasm(data.length, data, grad, buf);
-  if (!eng) return sgdReference(data, grad, buf, first, h);
+  if (!eng) return false;
   const { lr, momentum, dampening, weightDecay, nesterov, maximize } = h;
   sgdWasm(eng, data as Float32Array, grad as Float32Array, buf as Float32Array | null, first, {
     lr, weightDecay, momentum, oneMinusDampening: 1 - dampening, nesterov, maximize,
   });
+  return true;
 }
 
 export function sgdReference(data: FloatArray, grad: TypedArray, buf: FloatArray | null, first: boolean, h: SgdHyperParams): void {
@@ -73,8 +80,14 @@ function adamScalars(h: AdamHyperParams, step: number) {
  * amsgrad, vMax. `decoupled` = AdamW: p *= 1 − lr·wd first, and no L2 term in the gradient.
  */
 export function adamStep(data: FloatArray, grad: TypedArray, m: FloatArray, v: FloatArray, vMax: FloatArray | null, h: AdamHyperParams, step: number, decoupled: boolean): void {
+  const chain = kernelChains().adamStep;
+  for (let i = 0; i < chain.length; i++) if (chain[i](data, grad, m, v, vMax, h, step, decoupled)) return;
+  throw noKernel('adamStep');
+}
+
+function adamStepWasm(data: FloatArray, grad: TypedArray, m: FloatArray, v: FloatArray, vMax: FloatArray | null, h: AdamHyperParams, step: number, decoupled: boolean): boolean {
   const eng = useWasm(data.length, data, grad, m, v, vMax);
-  if (!eng) return adamReference(data, grad, m, v, vMax, h, step, decoupled);
+  if (!eng) return false;
   const { lr, eps, weightDecay: wd, maximize } = h;
   const keep = decoupled && lr * wd !== 0;
   adamWasm(eng, data as Float32Array, grad as Float32Array, m as Float32Array, v as Float32Array, vMax as Float32Array | null, {
@@ -85,7 +98,19 @@ export function adamStep(data: FloatArray, grad: TypedArray, m: FloatArray, v: F
     l2: wd,
     eps,
   });
+  return true;
 }
+
+registerKernel('sgdStep', 'wasm', sgdStepWasm);
+registerKernel('adamStep', 'wasm', adamStepWasm);
+registerKernel('sgdStep', 'reference', (data, grad, buf, first, h) => {
+  sgdReference(data, grad, buf, first, h);
+  return true;
+});
+registerKernel('adamStep', 'reference', (data, grad, m, v, vMax, h, step, decoupled) => {
+  adamReference(data, grad, m, v, vMax, h, step, decoupled);
+  return true;
+});
 
 export function adamReference(data: FloatArray, grad: TypedArray, m: FloatArray, v: FloatArray, vMax: FloatArray | null, h: AdamHyperParams, step: number, decoupled: boolean): void {
   const { lr, eps, weightDecay: wd, maximize } = h;

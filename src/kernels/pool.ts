@@ -1,8 +1,9 @@
 // 2-D max, average and adaptive-average pooling (NCHW, as PyTorch) on typed arrays. Every
 // (image, channel) plane is pooled independently; these loops are the reference for faster paths.
-// Max pooling dispatches: in 'fast' kernel mode, float32 windows without dilation take the
-// WebAssembly kernels (fast/pool.ts; identical values, indices and gradients), everything else
-// the `...Reference` loops here. Adaptive average pooling likewise takes fast/adaptive_pool.ts.
+// Every kernel runs on the backend in use (backend.ts). The wasm backend takes float32 max
+// pooling windows without dilation to the WebAssembly kernels (fast/pool.ts; identical values,
+// indices and gradients), adaptive average pooling to fast/adaptive_pool.ts, and declines the
+// rest; the reference backend is the `...Reference` loops here.
 
 import type { FloatArray } from './dtype.js';
 import {
@@ -10,7 +11,7 @@ import {
 } from './fast/adaptive_pool.js';
 import { fastEligible, fastEngine, type FastEngine } from './fast/engine.js';
 import { indexArray, maxPool2dBackwardWasm, maxPool2dForwardWasm } from './fast/pool.js';
-import { getKernelMode } from './mode.js';
+import { kernelChains, noKernel, registerKernel } from './backend.js';
 import { fmt } from './shape.js';
 
 export interface Pool2dParams {
@@ -86,8 +87,17 @@ export function pool2dParams(xShape: readonly number[], o: Pool2dOptions, op: st
  * (-1 for a dilated window that saw only padding).
  */
 export function maxPool2dForward(x: FloatArray, p: Pool2dParams, out: FloatArray): Int32Array {
+  const chain = kernelChains().maxPool2dForward;
+  for (let i = 0; i < chain.length; i++) {
+    const indices = chain[i](x, p, out);
+    if (indices !== null) return indices;
+  }
+  throw noKernel('maxPool2dForward');
+}
+
+function maxPool2dForwardWasm32(x: FloatArray, p: Pool2dParams, out: FloatArray): Int32Array | null {
   const eng = fastMaxPool(x, p, out) ? fastEngine() : null;
-  if (!eng) return maxPool2dForwardReference(x, p, out);
+  if (!eng) return null;
   const indices = indexArray(eng, p.n * p.c * p.outH * p.outW); // arena storage: the backward uses it in place
   maxPool2dForwardWasm(eng, x as Float32Array, p, out as Float32Array, indices);
   return indices;
@@ -95,7 +105,7 @@ export function maxPool2dForward(x: FloatArray, p: Pool2dParams, out: FloatArray
 
 /** Whether the SIMD kernel applies: it assumes no dilation and no window made only of padding. */
 function fastMaxPool(x: FloatArray, p: Pool2dParams, out: FloatArray): boolean {
-  if (getKernelMode() !== 'fast' || !fastEligible(x.length) || p.dilH !== 1 || p.dilW !== 1) return false;
+  if (!fastEligible(x.length) || p.dilH !== 1 || p.dilW !== 1) return false;
   if (!(x instanceof Float32Array && out instanceof Float32Array)) return false;
   const inside = (o: number, s: number, pad: number, k: number, size: number) => (o - 1) * s - pad < size && k - pad > 0;
   return inside(p.outH, p.strideH, p.padH, p.kh, p.h) && inside(p.outW, p.strideW, p.padW, p.kw, p.w);
@@ -136,9 +146,9 @@ export function maxPool2dForwardReference(x: FloatArray, p: Pool2dParams, out: F
   return indices;
 }
 
-/** The wasm engine if float32 arrays of n elements should take the fast path, else null. */
+/** The wasm engine if float32 arrays of n elements should take the wasm path, else null. */
 function fastFloat32(n: number, a: FloatArray, b: FloatArray): FastEngine | null {
-  if (getKernelMode() !== 'fast' || n === 0 || !fastEligible(n)) return null;
+  if (n === 0 || !fastEligible(n)) return null;
   return a instanceof Float32Array && b instanceof Float32Array ? fastEngine() : null;
 }
 
@@ -147,9 +157,9 @@ function fastFloat32(n: number, a: FloatArray, b: FloatArray): FastEngine | null
  * only padding (possible with dilation; its index is -1) passes no gradient on.
  */
 export function maxPool2dBackward(gradOut: FloatArray, indices: Int32Array, p: Pool2dParams, gradX: FloatArray): void {
-  const eng = fastFloat32(gradX.length, gradOut, gradX);
-  if (eng) maxPool2dBackwardWasm(eng, gradOut as Float32Array, indices, p, gradX as Float32Array);
-  else maxPool2dBackwardReference(gradOut, indices, p, gradX);
+  const chain = kernelChains().maxPool2dBackward;
+  for (let i = 0; i < chain.length; i++) if (chain[i](gradOut, indices, p, gradX)) return;
+  throw noKernel('maxPool2dBackward');
 }
 
 export function maxPool2dBackwardReference(gradOut: FloatArray, indices: Int32Array, p: Pool2dParams, gradX: FloatArray): void {
@@ -205,6 +215,19 @@ function forEachAvgWindow(
 
 /** Window means (p.dil* must be 1). `out` is fully overwritten; a window with no input pixels gives 0. */
 export function avgPool2dForward(x: FloatArray, p: Pool2dParams, a: AvgPoolOptions, out: FloatArray): void {
+  const chain = kernelChains().avgPool2dForward;
+  for (let i = 0; i < chain.length; i++) if (chain[i](x, p, a, out)) return;
+  throw noKernel('avgPool2dForward');
+}
+
+/** Spreads each output gradient evenly (1/divisor) over its window's input pixels. `gradX` is overwritten. */
+export function avgPool2dBackward(gradOut: FloatArray, p: Pool2dParams, a: AvgPoolOptions, gradX: FloatArray): void {
+  const chain = kernelChains().avgPool2dBackward;
+  for (let i = 0; i < chain.length; i++) if (chain[i](gradOut, p, a, gradX)) return;
+  throw noKernel('avgPool2dBackward');
+}
+
+export function avgPool2dForwardReference(x: FloatArray, p: Pool2dParams, a: AvgPoolOptions, out: FloatArray): void {
   const hw = p.h * p.w;
   forEachAvgWindow(p, a, (plane, o, y0, y1, x0, x1, divisor) => {
     let s = 0;
@@ -216,8 +239,7 @@ export function avgPool2dForward(x: FloatArray, p: Pool2dParams, a: AvgPoolOptio
   });
 }
 
-/** Spreads each output gradient evenly (1/divisor) over its window's input pixels. `gradX` is overwritten. */
-export function avgPool2dBackward(gradOut: FloatArray, p: Pool2dParams, a: AvgPoolOptions, gradX: FloatArray): void {
+export function avgPool2dBackwardReference(gradOut: FloatArray, p: Pool2dParams, a: AvgPoolOptions, gradX: FloatArray): void {
   const hw = p.h * p.w;
   gradX.fill(0);
   forEachAvgWindow(p, a, (plane, o, y0, y1, x0, x1, divisor) => {
@@ -245,19 +267,60 @@ export function adaptiveBin(i: number, size: number, out: number): [number, numb
 
 /** Mean of each adaptive bin. `out` [n, c, outH, outW] is fully overwritten. */
 export function adaptiveAvgPool2dForward(x: FloatArray, p: AdaptivePool2dParams, out: FloatArray): void {
-  const eng = out.length > 0 ? fastFloat32(x.length, x, out) : null;
-  if (eng) adaptiveAvgPool2dForwardWasm(eng, x as Float32Array, p, out as Float32Array);
-  else if (getKernelMode() === 'fast') adaptiveAvgPool2dForwardBins(x, p, out);
-  else adaptiveAvgPool2dForwardReference(x, p, out);
+  const chain = kernelChains().adaptiveAvgPool2dForward;
+  for (let i = 0; i < chain.length; i++) if (chain[i](x, p, out)) return;
+  throw noKernel('adaptiveAvgPool2dForward');
 }
 
 /** Spreads each output gradient evenly over its bin (bins may overlap). `gradX` is overwritten. */
 export function adaptiveAvgPool2dBackward(gradOut: FloatArray, p: AdaptivePool2dParams, gradX: FloatArray): void {
+  const chain = kernelChains().adaptiveAvgPool2dBackward;
+  for (let i = 0; i < chain.length; i++) if (chain[i](gradOut, p, gradX)) return;
+  throw noKernel('adaptiveAvgPool2dBackward');
+}
+
+// The wasm backend's pooling. Adaptive pooling never declines: what wasm does not take runs on
+// the JS loops with precomputed bins (identical results, much faster than the reference's).
+registerKernel('maxPool2dForward', 'wasm', maxPool2dForwardWasm32);
+registerKernel('maxPool2dBackward', 'wasm', (gradOut, indices, p, gradX) => {
+  const eng = fastFloat32(gradX.length, gradOut, gradX);
+  if (eng) maxPool2dBackwardWasm(eng, gradOut as Float32Array, indices, p, gradX as Float32Array);
+  return eng !== null;
+});
+registerKernel('adaptiveAvgPool2dForward', 'wasm', (x, p, out) => {
+  const eng = out.length > 0 ? fastFloat32(x.length, x, out) : null;
+  if (eng) adaptiveAvgPool2dForwardWasm(eng, x as Float32Array, p, out as Float32Array);
+  else adaptiveAvgPool2dForwardBins(x, p, out);
+  return true;
+});
+registerKernel('adaptiveAvgPool2dBackward', 'wasm', (gradOut, p, gradX) => {
   const eng = gradOut.length > 0 ? fastFloat32(gradX.length, gradOut, gradX) : null;
   if (eng) adaptiveAvgPool2dBackwardWasm(eng, gradOut as Float32Array, p, gradX as Float32Array);
-  else if (getKernelMode() === 'fast') adaptiveAvgPool2dBackwardBins(gradOut, p, gradX);
-  else adaptiveAvgPool2dBackwardReference(gradOut, p, gradX);
-}
+  else adaptiveAvgPool2dBackwardBins(gradOut, p, gradX);
+  return true;
+});
+
+registerKernel('maxPool2dForward', 'reference', maxPool2dForwardReference);
+registerKernel('maxPool2dBackward', 'reference', (gradOut, indices, p, gradX) => {
+  maxPool2dBackwardReference(gradOut, indices, p, gradX);
+  return true;
+});
+registerKernel('avgPool2dForward', 'reference', (x, p, a, out) => {
+  avgPool2dForwardReference(x, p, a, out);
+  return true;
+});
+registerKernel('avgPool2dBackward', 'reference', (gradOut, p, a, gradX) => {
+  avgPool2dBackwardReference(gradOut, p, a, gradX);
+  return true;
+});
+registerKernel('adaptiveAvgPool2dForward', 'reference', (x, p, out) => {
+  adaptiveAvgPool2dForwardReference(x, p, out);
+  return true;
+});
+registerKernel('adaptiveAvgPool2dBackward', 'reference', (gradOut, p, gradX) => {
+  adaptiveAvgPool2dBackwardReference(gradOut, p, gradX);
+  return true;
+});
 
 export function adaptiveAvgPool2dForwardReference(x: FloatArray, p: AdaptivePool2dParams, out: FloatArray): void {
   const { n, c, h, w, outH, outW } = p;

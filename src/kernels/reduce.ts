@@ -1,28 +1,54 @@
 // Reductions over one set of axes. A tensor is viewed as [outer, reduced, inner] per reduced axis.
 //
-// sumAxesReference / extremumAxisReference are the plain loops and the oracle. sumAxes /
-// extremumAxis dispatch: in 'fast' kernel mode, float32 arrays of at least fastEligible
-// elements go to WebAssembly SIMD (fast/reduce.ts). max/min and sums over an axis with inner
-// > 1 are bit-identical to the reference there; a sum over a contiguous axis (inner = 1) adds
-// in another float64 order, so it can differ by a float32 ulp (more only under cancellation
-// beyond float64's precision, e.g. 1e30 - 1e30 + 1; see reduce_module.ts).
+// sumAxesReference / extremumAxisReference are the plain loops, the oracle and the reference
+// backend's kernels. sumAxes / extremumAxis run the backend in use (backend.ts): the wasm
+// backend takes float32 arrays of at least fastEligible elements to WebAssembly SIMD
+// (fast/reduce.ts). max/min and sums over an axis with inner > 1 are bit-identical to the
+// reference there; a sum over a contiguous axis (inner = 1) adds in another float64 order, so it
+// can differ by a float32 ulp (more only under cancellation beyond float64's precision, e.g.
+// 1e30 - 1e30 + 1; see reduce_module.ts).
 
 import { allocate, dtypeOf, type TypedArray } from './dtype.js';
+import { kernelChains, noKernel, registerKernel } from './backend.js';
 import { fastEligible, fastEngine } from './fast/engine.js';
 import { extremumAxisWasm, sumAxisWasm } from './fast/reduce.js';
-import { getKernelMode } from './mode.js';
 import type { Shape } from './shape.js';
 import { sizeOf } from './shape.js';
 
-/** The engine when `x` should take the wasm path (float32, fast mode, large enough), else null. */
+/** The engine when `x` should take the wasm path (float32, large enough), else null. */
 function fastFor(x: TypedArray): ReturnType<typeof fastEngine> {
-  if (!(x instanceof Float32Array) || x.length === 0 || getKernelMode() !== 'fast' || !fastEligible(x.length)) return null;
+  if (!(x instanceof Float32Array) || x.length === 0 || !fastEligible(x.length)) return null;
   return fastEngine();
 }
 
-/** sumAxesReference's contract; one axis at a time, each through wasm when eligible. */
+/** sumAxesReference's contract. */
 export function sumAxes(x: TypedArray, shape: Shape, axes: readonly number[]): TypedArray {
-  if (!fastFor(x)) return sumAxesReference(x, shape, axes);
+  const chain = kernelChains().sumAxes;
+  for (let i = 0; i < chain.length; i++) {
+    const r = chain[i](x, shape, axes);
+    if (r !== null) return r;
+  }
+  throw noKernel('sumAxes');
+}
+
+/** extremumAxisReference's contract. */
+export function extremumAxis(
+  x: TypedArray,
+  shape: Shape,
+  axis: number,
+  wantMax: boolean,
+): { values: TypedArray; indices: Int32Array } {
+  const chain = kernelChains().extremumAxis;
+  for (let i = 0; i < chain.length; i++) {
+    const r = chain[i](x, shape, axis, wantMax);
+    if (r !== null) return r;
+  }
+  throw noKernel('extremumAxis');
+}
+
+/** The wasm backend's sum: one axis at a time, each through wasm while the array is eligible. */
+function sumAxesWasm(x: TypedArray, shape: Shape, axes: readonly number[]): TypedArray | null {
+  if (!fastFor(x)) return null;
   let cur = x;
   const curShape = shape.slice();
   for (const axis of axes) {
@@ -38,17 +64,14 @@ export function sumAxes(x: TypedArray, shape: Shape, axes: readonly number[]): T
   return cur === x ? x.slice() : cur;
 }
 
-/** extremumAxisReference's contract, through wasm for eligible float32 arrays. */
-export function extremumAxis(
-  x: TypedArray,
-  shape: Shape,
-  axis: number,
-  wantMax: boolean,
-): { values: TypedArray; indices: Int32Array } {
+registerKernel('sumAxes', 'wasm', sumAxesWasm);
+registerKernel('extremumAxis', 'wasm', (x, shape, axis, wantMax) => {
   const eng = shape[axis] > 0 ? fastFor(x) : null;
-  if (!eng) return extremumAxisReference(x, shape, axis, wantMax);
+  if (!eng) return null;
   return extremumAxisWasm(eng, x as Float32Array, sizeOf(shape.slice(0, axis)), shape[axis], sizeOf(shape.slice(axis + 1)), wantMax);
-}
+});
+registerKernel('sumAxes', 'reference', sumAxesReference);
+registerKernel('extremumAxis', 'reference', extremumAxisReference);
 
 /**
  * Sums `x` (shape `shape`) over `axes` (sorted, unique), giving the shape with those axes set to 1.

@@ -100,6 +100,14 @@ export function getNumThreads(): number {
 export function setNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`setNumThreads: expected a positive integer, got ${n}`);
   numThreads = Math.min(n, MAX_THREADS);
+  for (const f of threadListeners) f(numThreads);
+}
+
+const threadListeners: ((n: number) => void)[] = [];
+
+/** Calls `f(n)` after every setNumThreads (the native backend keeps its own threads to the same budget). */
+export function onNumThreadsChange(f: (n: number) => void): void {
+  threadListeners.push(f);
 }
 
 // ---------------------------------------------------------------------------------------------
