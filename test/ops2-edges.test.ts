@@ -124,7 +124,7 @@ const ROWS: [string, () => Result, Expect][] = [
   ['pad crop past empty', () => sg.pad(t([1, 2]), [-2, -1]), /pad: padding \(-2, -1\) of dim 0 leaves a negative size for input \[2\]/],
   ['pad an empty dim with constants', () => sg.pad(empty(2, 0), [1, 1], { value: 4 }), [[4, 4], [4, 4]]],
   ['pad odd padding length', () => sg.pad(t([1]), [1]), /pad: padding \[1\] must be integer \(left, right\) pairs/],
-  ['pad unknown mode', () => sg.pad(t([1]), [1, 1], { mode: 'circular' as 'reflect' }), /pad: unknown mode 'circular'/],
+  ['pad unknown mode', () => sg.pad(t([1]), [1, 1], { mode: 'wrap' as 'reflect' }), /pad: unknown mode 'wrap'/],
   ['pad value with reflect refused', () => sg.pad(t([[1, 2]]), [1, 1], { mode: 'reflect', value: 1 }), /pad: value only applies to constant padding/],
   // --- reductions and scans at the edges
   ['std of one element is NaN', () => t([5]).std(), NaN_],

@@ -1,14 +1,14 @@
-// F.pad: constant, reflect and replicate padding, any number of trailing dims, asymmetric.
+// F.pad: constant, reflect, replicate and circular padding, any number of trailing dims, asymmetric.
 // `pad` lists (left, right) pairs starting from the LAST dim, as PyTorch's F.pad does:
 // [1, 2] pads the last dim by 1 before and 2 after; [1, 2, 3, 4] also pads dim -2 by 3 and 4.
-// Constant padding may be negative (it crops). Built on indexMapOp, so the gradient of a
+// Padding may be negative (it crops first), except circular (PyTorch's result there is ill-defined). Built on indexMapOp, so the gradient of a
 // reflected or replicated border element adds up at its source.
 
 import { fmt } from '../../kernels/shape.js';
 import { Tensor } from '../tensor.js';
 import { indexMapOp, mapByDim } from './index_map.js';
 
-export type PadMode = 'constant' | 'reflect' | 'replicate';
+export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
 
 export interface PadOptions {
   /** Default 'constant'. */
@@ -22,8 +22,8 @@ const padOp = indexMapOp('pad');
 export function pad(x: Tensor, padding: readonly number[], options: PadOptions = {}): Tensor {
   const mode = options.mode ?? 'constant';
   const value = options.value ?? 0;
-  if (mode !== 'constant' && mode !== 'reflect' && mode !== 'replicate') {
-    throw new Error(`pad: unknown mode '${String(mode)}' (use constant, reflect or replicate)`);
+  if (mode !== 'constant' && mode !== 'reflect' && mode !== 'replicate' && mode !== 'circular') {
+    throw new Error(`pad: unknown mode '${String(mode)}' (use constant, reflect, replicate or circular)`);
   }
   if (options.value !== undefined && mode !== 'constant') {
     throw new Error(`pad: value only applies to constant padding, not ${mode}`);
@@ -47,12 +47,15 @@ export function pad(x: Tensor, padding: readonly number[], options: PadOptions =
       throw new Error(`pad: padding (${l}, ${r}) of dim ${d} leaves a negative size for input ${fmt(x.shape)}`);
     }
     if (mode === 'constant' || (l === 0 && r === 0)) continue;
-    if (l < 0 || r < 0) throw new Error(`pad: negative padding (${l}, ${r}) is only supported in constant mode`);
+    if (mode === 'circular' && (l < 0 || r < 0)) throw new Error(`pad: negative padding (${l}, ${r}) is not supported in circular mode`);
+    if (mode === 'circular' && (l > n || r > n)) {
+      throw new Error(`pad: circular padding (${l}, ${r}) of dim ${d} wraps around more than once: at most its size ${n} in ${fmt(x.shape)}`);
+    }
     if (mode === 'reflect' && (l >= n || r >= n)) {
       throw new Error(`pad: reflect padding (${l}, ${r}) of dim ${d} must be less than its size ${n} in ${fmt(x.shape)}`);
     }
-    if (mode === 'replicate' && n === 0) {
-      throw new Error(`pad: replicate padding of dim ${d} needs a non-empty dim in ${fmt(x.shape)}`);
+    if ((mode === 'replicate' || mode === 'circular') && n === 0) {
+      throw new Error(`pad: ${mode} padding of dim ${d} needs a non-empty dim in ${fmt(x.shape)}`);
     }
   }
   const source = (d: number, i: number): number => {
@@ -61,6 +64,7 @@ export function pad(x: Tensor, padding: readonly number[], options: PadOptions =
     if (j >= 0 && j < n) return j;
     if (mode === 'constant') return -1;
     if (mode === 'replicate') return j < 0 ? 0 : n - 1;
+    if (mode === 'circular') return j < 0 ? j + n : j - n;
     return j < 0 ? -j : 2 * (n - 1) - j;
   };
   const map = mapByDim(x.shape, outShape, source);

@@ -8,7 +8,6 @@ import { Tensor } from '../tensor.js';
 import { div, mul, sub } from './arithmetic.js';
 import { dimOf } from './helpers.js';
 import { expand, reshape } from './movement.js';
-import { sqrt } from './unary.js';
 
 export type Dims = number | readonly number[] | undefined;
 
@@ -183,7 +182,26 @@ function varianceAs(op: string, x: Tensor, dim: Dims, options: VarOptions): Tens
   return div(ss, Math.max(0, n - correction));
 }
 
+// The square root of a variance, with PyTorch's std_backward: where the result is 0 (a constant
+// slice) the gradient is 0, not sqrt's 0.5/0 = Inf times a zero centred value = NaN.
+const sqrtOfVariance = defineOp({
+  name: 'std',
+  forward(ctx, v: Tensor) {
+    const y = allocate(v.dtype, v.size);
+    for (let i = 0; i < y.length; i++) y[i] = Math.sqrt(v.data[i]);
+    const out = new Tensor(y, v.shape);
+    ctx.saveForBackward(out);
+    return out;
+  },
+  backward(ctx, g) {
+    const [y] = ctx.savedTensors;
+    const gv = allocate(g.dtype, g.size);
+    for (let i = 0; i < gv.length; i++) gv[i] = y.data[i] === 0 ? 0 : (0.5 * g.data[i]) / y.data[i];
+    return [new Tensor(gv, y.shape)];
+  },
+});
+
 /** Standard deviation (torch.std): the square root of `variance`, with the same options. */
 export function std(x: Tensor, dim?: Dims, options: VarOptions = {}): Tensor {
-  return sqrt(varianceAs('std', x, dim, options));
+  return sqrtOfVariance(varianceAs('std', x, dim, options));
 }
