@@ -14,6 +14,9 @@ export interface DataLoaderOptions {
   transform?: Transform;
 }
 
+/** Every option the constructor reads; others (e.g. a Python-style batch_size) are refused by name. */
+const LOADER_OPTIONS = ['batchSize', 'shuffle', 'dropLast', 'seed', 'transform'];
+
 export interface Batch {
   x: Tensor;
   y: Tensor;
@@ -32,6 +35,10 @@ export class DataLoader implements Iterable<Batch> {
     readonly dataset: Dataset,
     options: DataLoaderOptions = {},
   ) {
+    const unknown = Object.keys(options ?? {}).filter((k) => !LOADER_OPTIONS.includes(k));
+    if (unknown.length) {
+      throw new TypeError(`DataLoader: unknown option(s) ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${LOADER_OPTIONS.join(', ')})`);
+    }
     this.batchSize = options.batchSize ?? 1;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) {
       throw new Error(`DataLoader: batchSize must be a positive integer, got ${options.batchSize}`);

@@ -50,6 +50,8 @@ export abstract class Optimizer<H extends HyperParams = HyperParams> {
   /** The optimizer's name, used in every error message. */
   readonly name: string;
   readonly defaults: Partial<H>;
+  /** The hyper-parameter names this optimizer reads: any other option is refused by name, as torch's keyword check does. */
+  private readonly known: Set<string>;
   readonly paramGroups: ParamGroup<H>[] = [];
   readonly state = new Map<Tensor, ParamState>();
   /** Which state keys this optimizer keeps, checked by loadStateDict. */
@@ -58,6 +60,8 @@ export abstract class Optimizer<H extends HyperParams = HyperParams> {
   /** `builtin` are the optimizer's own defaults; `options` (undefined entries ignored) override them. */
   constructor(name: string, params: Params<H>, builtin: Partial<H>, options: Partial<H>) {
     this.name = name;
+    this.known = new Set(['lr', ...Object.keys(builtin)]);
+    if (options !== null && typeof options === 'object') this.refuseUnknown(options, 'options');
     this.defaults = { ...builtin, ...definedOnly(options) } as Partial<H>;
     if (params == null || typeof (params as Iterable<unknown>)[Symbol.iterator] !== 'function') {
       throw new TypeError(`${name}: params must be an array of Tensors or of parameter groups, got ${describe(params)}`);
@@ -91,11 +95,22 @@ export abstract class Optimizer<H extends HyperParams = HyperParams> {
     });
     const group = { ...this.defaults, ...definedOnly(spec), params: params as Tensor[] } as ParamGroup<H>;
     if (Array.isArray(group.betas)) group.betas = [group.betas[0], group.betas[1]];
+    if (group.lr !== undefined && typeof group.lr !== 'number') {
+      throw new TypeError(`${this.name}: parameter group ${gi}: lr must be a number, got ${describe(group.lr)}`);
+    }
     if (typeof group.lr !== 'number') {
       throw new Error(`${this.name}: parameter group ${gi} didn't specify a value of the required hyper-parameter lr`);
     }
     this.validateGroup(group, gi);
     this.paramGroups.push(group);
+  }
+
+  // Only the constructor's options: a parameter group may carry extra keys (e.g. a name), as in torch.
+  private refuseUnknown(o: object, where: string): void {
+    const bad = Object.keys(o).filter((k) => !this.known.has(k));
+    if (bad.length) {
+      throw new TypeError(`${this.name}: unknown option(s) ${bad.map((k) => `'${k}'`).join(', ')} in ${where} (known: ${[...this.known].join(', ')})`);
+    }
   }
 
   /** Checks a group's hyper-parameters; throws naming the optimizer and the value. */

@@ -94,18 +94,33 @@ function batchesOf(data: EvalData): Iterable<{ x: Tensor; y: Tensor }> {
   return typeof loader.batches === 'function' ? loader.batches(0) : (data as Iterable<{ x: Tensor; y: Tensor }>);
 }
 
-/** Evaluates `model` on `data` in eval mode without recording a graph; restores the previous mode. */
-export function evaluate(model: TrainableModule, data: EvalData, options: EvaluateOptions = {}): EvaluateResult {
-  const lossFn = options.lossFn ?? crossEntropy;
-  const metrics = options.metrics ?? [];
+/** Checks a metrics list (for evaluate, or fit before any training); returns the top-k values asked for. */
+export function checkMetrics(who: string, metrics: unknown): number[] {
+  if (!Array.isArray(metrics)) throw new TypeError(`${who}: metrics must be an array, e.g. ['accuracy', {topK: 5}], got ${JSON.stringify(metrics)}`);
   const ks: number[] = [];
-  for (const m of metrics) {
+  for (const m of metrics as EvalMetric[]) {
     if (typeof m === 'object' && m !== null && 'topK' in m) {
-      if (!Number.isInteger(m.topK) || m.topK < 1) throw new Error(`evaluate: topK must be an integer >= 1, got ${String(m.topK)}`);
+      if (!Number.isInteger(m.topK) || m.topK < 1) throw new Error(`${who}: topK must be an integer >= 1, got ${String(m.topK)}`);
       ks.push(m.topK);
     } else if (!['accuracy', 'loss', 'perClassAccuracy', 'confusionMatrix'].includes(m as string)) {
-      throw new Error(`evaluate: unknown metric ${JSON.stringify(m)} (accuracy, loss, {topK: k}, perClassAccuracy, confusionMatrix)`);
+      throw new Error(`${who}: unknown metric ${JSON.stringify(m)} (accuracy, loss, {topK: k}, perClassAccuracy, confusionMatrix)`);
     }
+  }
+  return ks;
+}
+
+/** Evaluates `model` on `data` in eval mode without recording a graph; restores the previous mode. */
+export function evaluate(model: TrainableModule, data: EvalData, options: EvaluateOptions = {}): EvaluateResult {
+  if (options === null || typeof options !== 'object') throw new TypeError('evaluate: the third argument must be the options {metrics, lossFn}');
+  const unknown = Object.keys(options).filter((k) => k !== 'metrics' && k !== 'lossFn');
+  if (unknown.length) throw new TypeError(`evaluate: unknown option(s) ${unknown.map((k) => `'${k}'`).join(', ')} (known: metrics, lossFn)`);
+  if (options.lossFn !== undefined && typeof options.lossFn !== 'function') throw new TypeError('evaluate: lossFn must be a function (logits, labels) => loss');
+  const lossFn = options.lossFn ?? crossEntropy;
+  const metrics = options.metrics ?? [];
+  const ks = checkMetrics('evaluate', metrics);
+  const loader = data as DataLoader | null;
+  if (loader === null || typeof loader !== 'object' || (typeof loader.batches !== 'function' && typeof (loader as unknown as Iterable<unknown>)[Symbol.iterator] !== 'function')) {
+    throw new TypeError('evaluate: data must be a DataLoader (or an iterable of {x, y} batches)');
   }
   const wantConfusion = metrics.includes('confusionMatrix') || metrics.includes('perClassAccuracy');
   const wasTraining = model.training;

@@ -9,7 +9,7 @@ import type { DataLoader } from '../data/dataloader.js';
 import { saveSafetensors } from '../io/tensors.js';
 import { reclaimMemory } from '../kernels/memory/arena.js';
 import { runHook, type Callback, type FitState, type OptimizerLike, type SchedulerLike } from './callbacks.js';
-import { evaluate, predictClasses, type EvalMetric, type EvaluateResult, type LossFn, type TrainableModule } from './evaluate.js';
+import { checkMetrics, evaluate, predictClasses, type EvalMetric, type EvaluateResult, type LossFn, type TrainableModule } from './evaluate.js';
 import type { MetricRow } from './metrics.js';
 import { ProgressBar, type ProgressStream } from './progress.js';
 import { RunFolder } from './run_folder.js';
@@ -85,6 +85,50 @@ const FIT_OPTIONS = new Set([
   'resume', 'progress', 'log', 'pointsPerEpoch', 'signal', 'config',
 ]);
 
+/** How a wrong option value is named in an error: the string '2' is not the number 2. */
+function shown(v: unknown): string {
+  if (typeof v === 'string') return `the string '${v.slice(0, 40)}'`;
+  if (v === null || typeof v !== 'object') return String(v);
+  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  const name = (v as object).constructor?.name;
+  return name && name !== 'Object' ? `a ${name}` : 'an object';
+}
+
+const isStream = (s: unknown): boolean => typeof (s as ProgressStream | null)?.write === 'function';
+
+/** Every option of the wrong type is refused by name before anything runs or is written. */
+function checkOptionTypes(o: FitOptions): void {
+  const bad = (what: string, v: unknown): never => {
+    throw new TypeError(`fit: options.${what}, got ${shown(v)}`);
+  };
+  if (o.test !== undefined && typeof (o.test as DataLoader | null)?.batches !== 'function') bad('test must be a DataLoader', o.test);
+  if (o.lossFn !== undefined && typeof o.lossFn !== 'function') bad('lossFn must be a function (logits, labels) => loss', o.lossFn);
+  if (o.scheduler !== undefined && (typeof o.scheduler?.step !== 'function' || typeof o.scheduler?.stateDict !== 'function')) {
+    bad('scheduler must be an LR scheduler (step, stateDict, loadStateDict)', o.scheduler);
+  }
+  if (o.metrics !== undefined) {
+    checkMetrics('fit', o.metrics);
+    if (!o.test) throw new TypeError('fit: options.metrics apply to the per-epoch test evaluation: give options.test too');
+  }
+  if (o.callbacks !== undefined) {
+    if (!Array.isArray(o.callbacks)) bad('callbacks must be an array of callback objects', o.callbacks);
+    o.callbacks.forEach((c, i) => {
+      if (c === null || typeof c !== 'object') bad(`callbacks[${i}] must be an object of hooks (onBatchEnd, onEpochEnd, …)`, c);
+    });
+  }
+  if (o.outDir !== undefined && (typeof o.outDir !== 'string' || o.outDir === '')) bad('outDir must be a non-empty folder path', o.outDir);
+  if (o.resume !== undefined && typeof o.resume !== 'boolean') bad('resume must be true or false', o.resume);
+  if (o.progress !== undefined && !isStream(o.progress)) bad('progress must be a stream with write() (e.g. process.stderr)', o.progress);
+  if (o.log !== undefined && !isStream(o.log)) bad('log must be a stream with write() (e.g. process.stdout)', o.log);
+  if (o.pointsPerEpoch !== undefined && !(Number.isInteger(o.pointsPerEpoch) && o.pointsPerEpoch >= 1)) {
+    bad('pointsPerEpoch must be an integer >= 1', o.pointsPerEpoch);
+  }
+  if (o.signal !== undefined && typeof (o.signal as AbortSignal | null)?.aborted !== 'boolean') bad('signal must be an AbortSignal', o.signal);
+  if (o.config !== undefined && (o.config === null || typeof o.config !== 'object' || Array.isArray(o.config))) {
+    bad('config must be a plain object (saved with the run)', o.config);
+  }
+}
+
 export async function fit(model: TrainableModule, options: FitOptions): Promise<FitResult> {
   if (!model || typeof model.call !== 'function') throw new TypeError('fit: the first argument must be a model (an nn.Module): fit(model, {train, optimizer, epochs, …})');
   if (!options || typeof options !== 'object') throw new TypeError('fit: the second argument must be the options {train, optimizer, epochs, …}');
@@ -97,7 +141,8 @@ export async function fit(model: TrainableModule, options: FitOptions): Promise<
   if (options.schedulerInterval !== undefined && options.schedulerInterval !== 'epoch' && options.schedulerInterval !== 'step') {
     throw new TypeError(`fit: schedulerInterval must be 'epoch' or 'step', got ${String(options.schedulerInterval)}`);
   }
-  if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`fit: epochs must be a positive integer, got ${epochs}`);
+  if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`fit: epochs must be a positive integer, got ${shown(epochs)}`);
+  checkOptionTypes(options);
   const batches = train.length;
   if (!(batches >= 1)) throw new Error('fit: the training data is empty (0 batches); nothing to train on');
   const lossFn = options.lossFn ?? crossEntropy;
