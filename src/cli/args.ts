@@ -1,6 +1,9 @@
 // Flag parsing for the CLI on node:util's parseArgs, with one-line errors instead of stack traces.
 
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { MAX_THREADS } from '../kernels/threads/pool.js';
 
 /** A user-facing CLI error: printed as one line, exit code 2. */
 export class UsageError extends Error {
@@ -44,10 +47,16 @@ export function parseFlags(command: string, argv: string[], options: Options): R
   }
 }
 
+const DECIMAL = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
+
+/** A number written in plain decimal ('2', '-0.1', '5e-4'), not '0x10', '0b11', '1_0' or ''. */
+export const isDecimal = (raw: string): boolean => DECIMAL.test(raw);
+
 function num(command: string, flag: string, raw: string | boolean | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const v = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(v)) {
+  // Plain decimal only: Number() would also read '0x10' as 16 and '0b11' as 3.
+  if (typeof raw !== 'string' || !DECIMAL.test(raw) || !Number.isFinite(v)) {
     throw new UsageError(`skipgrad ${command}: --${flag} expects a number, got '${String(raw)}'`);
   }
   return v;
@@ -107,4 +116,38 @@ export function choiceFlag<T extends string>(command: string, flag: string, raw:
     throw new UsageError(`skipgrad ${command}: --${flag} must be one of ${choices.join(', ')}, got '${String(raw)}'`);
   }
   return raw as T;
+}
+
+/** An integer flag in [min, max], worded as intFlag ("expects an integer <= 4096"). */
+export function boundedIntFlag(command: string, flag: string, raw: string | boolean | undefined, min: number, max: number): number | undefined {
+  const v = intFlag(command, flag, raw, min);
+  if (v !== undefined && v > max) throw new UsageError(`skipgrad ${command}: --${flag} expects an integer <= ${max}, got '${String(raw)}'`);
+  return v;
+}
+
+/** --threads N: an integer in [1, the thread pool's limit] (setNumThreads would clamp a larger N silently). */
+export function threadsFlag(command: string, raw: string | boolean | undefined): number | undefined {
+  return boundedIntFlag(command, 'threads', raw, 1, MAX_THREADS);
+}
+
+/**
+ * A folder flag (--out, --resume): a non-empty path. With `create`, the folder must be creatable:
+ * its nearest existing ancestor is a writable folder. Checked before anything is written.
+ */
+export function folderFlag(command: string, flag: string, raw: string | boolean | undefined, create = false): string | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || raw.trim() === '') throw new UsageError(`skipgrad ${command}: --${flag} expects a folder path, got '${String(raw)}'`);
+  if (!create) return raw;
+  let p = resolve(raw);
+  while (!existsSync(p) && dirname(p) !== p) p = dirname(p);
+  const here = p === resolve(raw);
+  if (!statSync(p).isDirectory()) {
+    throw new UsageError(`skipgrad ${command}: --${flag} ${raw}${here ? ' exists and is not a folder' : `: ${p} is a file, not a folder`}`);
+  }
+  try {
+    accessSync(p, constants.W_OK);
+  } catch {
+    throw new UsageError(`skipgrad ${command}: --${flag} ${raw}: ${here ? 'the folder' : p} is not writable`);
+  }
+  return raw;
 }

@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getNumThreads, setNumThreads } from '../kernels/threads/pool.js';
 import { gradflowTable, runGradflow, writeGradflowFiles } from '../inspect/gradflow.js';
-import { floatFlag, intFlag, parseFlags } from './args.js';
+import { boundedIntFlag, floatFlag, folderFlag, intFlag, parseFlags, threadsFlag } from './args.js';
 
 export const GRADFLOW_HELP = `Usage: skipgrad gradflow [options]
 
@@ -41,14 +41,15 @@ export async function gradflowCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const options = {
-    width: intFlag(c, 'width', f.width) ?? 16,
+    width: boundedIntFlag(c, 'width', f.width, 1, 4096) ?? 16, // train's bound
     depthMultiplier: intFlag(c, 'depth-multiplier', f['depth-multiplier']) ?? 1,
     steps: intFlag(c, 'steps', f.steps, 0) ?? 20,
     batchSize: intFlag(c, 'batch-size', f['batch-size'], 2) ?? 32, // BatchNorm needs two images
     lr: floatFlag(c, 'lr', f.lr) ?? 0.05,
     seed: intFlag(c, 'seed', f.seed, 0) ?? 0,
   };
-  const threads = intFlag(c, 'threads', f.threads);
+  const threads = threadsFlag(c, f.threads);
+  folderFlag(c, 'out', f.out, true);
   if (threads !== undefined) setNumThreads(threads);
   const outDir = (f.out as string | undefined) ?? join('runs', `gradflow-${new Date().toISOString().replace(/[:]/g, '-').replace(/\..*$/, '')}`);
   await mkdir(outDir, { recursive: true });

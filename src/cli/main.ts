@@ -83,6 +83,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     // Errors from bad files or data name the file and the problem; print the message, not a stack.
     const err = e as Error;
+    // A tensor too large to allocate: say so, not V8's 'Invalid typed array length: 49000000000'.
+    if (e instanceof RangeError && /typed array length|Array buffer allocation failed/i.test(e.message)) {
+      console.error(`skipgrad ${name}: out of memory: a tensor of this size cannot be allocated (${e.message}); lower the width, batch or image size given`);
+      return 1;
+    }
     console.error(`skipgrad ${name}: ${err?.message ?? String(e)}`);
     if (process.env.SKIPGRAD_DEBUG) console.error(err?.stack);
     return 1;

@@ -2,7 +2,7 @@
 
 import { resnet18 } from '../models/resnet.js';
 import { summary } from '../models/summary.js';
-import { intFlag, parseFlags } from './args.js';
+import { boundedIntFlag, intFlag, parseFlags } from './args.js';
 
 export const SUMMARY_HELP = `Usage: skipgrad summary [--width N] [--size N] [--batch N]
 
@@ -17,8 +17,9 @@ export async function summaryCommand(argv: string[]): Promise<number> {
     console.log(SUMMARY_HELP);
     return 0;
   }
-  const width = intFlag('summary', 'width', f.width) ?? 64;
-  const size = intFlag('summary', 'size', f.size, 8) ?? 224;
+  // The same bounds as train's --width and --resize.
+  const width = boundedIntFlag('summary', 'width', f.width, 1, 4096) ?? 64;
+  const size = boundedIntFlag('summary', 'size', f.size, 8, 4096) ?? 224;
   const batch = intFlag('summary', 'batch', f.batch) ?? 1;
   for (const line of summary(resnet18({ baseChannels: width }), [batch, 1, size, size])) console.log(line);
   return 0;

@@ -11,7 +11,7 @@ import { DataLoader } from '../data/dataloader.js';
 import { Subset } from '../data/dataset.js';
 import { setNumThreads, getNumThreads } from '../kernels/threads/pool.js';
 import { fit } from '../train/fit.js';
-import { UsageError, intFlag, parseFlags } from './args.js';
+import { UsageError, folderFlag, intFlag, parseFlags, threadsFlag } from './args.js';
 import { loadSplits } from './data_args.js';
 import { buildModel, evalTransform, trainTransform } from './model_config.js';
 import {
@@ -134,7 +134,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     console.log(TRAIN_HELP);
     return 0;
   }
-  const resume = f.resume as string | undefined;
+  const resume = folderFlag('train', 'resume', f.resume);
+  folderFlag('train', 'out', f.out, resume === undefined);
   if (f.force && f.out === undefined) throw new UsageError('skipgrad train: --force needs --out DIR (the folder to replace)');
   let config: TrainConfig;
   let notes: string[] = [];
@@ -143,7 +144,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   } else {
     config = configFromFlags(f, f.d2l ? { ...DEFAULT_RECIPE, ...D2L_RECIPE } : DEFAULT_RECIPE);
   }
-  const threads = intFlag('train', 'threads', f.threads);
+  const threads = threadsFlag('train', f.threads);
   const outDir = resume ?? (f.out as string | undefined) ?? defaultRunDir();
   const replaced = resume === undefined ? checkOutDir(outDir, Boolean(f.force)) : [];
 
@@ -153,6 +154,13 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (threads !== undefined) setNumThreads(threads);
   manualSeed(config.seed);
   const trainSet = config.limit && config.limit < train.length ? new Subset(train, Array.from({ length: config.limit }, (_, i) => i)) : train;
+  if (trainSet.length % config.batchSize === 1) {
+    // BatchNorm cannot train on one image (PyTorch raises too), and it would fail only at that batch.
+    throw new UsageError(
+      `skipgrad train: ${trainSet.length} training images in batches of ${config.batchSize} leave a last batch of 1 image, ` +
+        'which BatchNorm cannot train on: change --batch-size or --limit',
+    );
+  }
   const trainLoader = new DataLoader(trainSet, {
     batchSize: config.batchSize, shuffle: true, seed: config.seed, transform: trainTransform(config, config.augment),
   });

@@ -9,7 +9,7 @@ import type { Optimizer, HyperParams } from '../optim/optimizer.js';
 import type { LRScheduler } from '../optim/lr_scheduler.js';
 import { CosineAnnealingLR, StepLR } from '../optim/schedulers.js';
 import { OneCycleLR } from '../optim/one_cycle_lr.js';
-import { UsageError, choiceFlag, rangeFlag, rangeProblem, type Range } from './args.js';
+import { UsageError, choiceFlag, isDecimal, rangeFlag, rangeProblem, type Range } from './args.js';
 import type { ModelConfig } from './model_config.js';
 
 export interface TrainConfig extends ModelConfig {
@@ -74,7 +74,7 @@ function intInRange(c: string, flag: string, raw: string | boolean | undefined, 
   // Integer flags keep the message of intFlag ("expects an integer >= 1"), with the upper bound added.
   if (raw === undefined) return undefined;
   const v = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || Number.isNaN(v)) throw new UsageError(`skipgrad ${c}: --${flag} expects a number, got '${String(raw)}'`);
+  if (typeof raw !== 'string' || !isDecimal(raw) || Number.isNaN(v)) throw new UsageError(`skipgrad ${c}: --${flag} expects a number, got '${String(raw)}'`);
   const problem = rangeProblem(v, r);
   if (problem) throw new UsageError(`skipgrad ${c}: --${flag} expects ${problem}, got '${String(raw)}'`);
   return v;
