@@ -87,7 +87,6 @@ const ROWS: [what: string, fn: () => unknown, message: string][] = [
   ['nllLoss target range', () => sg.nllLoss(z(3, 2), int([0, 1, 2])), 'nllLoss: target 2 at position 2 is out of range for 2 classes'],
   ['mseLoss shapes', () => sg.mseLoss(z(2, 3), z(3, 2)), 'mseLoss: input [2,3] and target [3,2] must have the same shape'],
   // pointwise
-  ['clamp bounds', () => z(2).clamp(1, 0), 'clamp: min 1 is greater than max 0'],
   // backward
   ['backward on a non-scalar', () => z(2, 3).requiresGrad_().mul(2).backward(),
     'backward: a gradient can be created implicitly only for one-element outputs, got shape [2,3]'],

@@ -44,6 +44,15 @@ describe('ops agree with torch 1.13 where they used to differ', () => {
     expect(Array.from(x.grad!.data)).toEqual(grad.map((v) => expect.closeTo(v, 5)));
   });
 
+  it('clamp with min > max sets every element to max, NaN stays NaN, no gradient (torch: [-1, -1, -1, nan], grad 0)', () => {
+    const x = sg.tensor([-2, 0.5, 3, Number.NaN], { requiresGrad: true });
+    const y = sg.clamp(x, 1, -1);
+    expect(Array.from(y.data)).toEqual([-1, -1, -1, Number.NaN]);
+    y.sum().backward();
+    expect(Array.from(x.grad!.data)).toEqual([0, 0, 0, 0]);
+    expect(Array.from(sg.clamp(sg.tensor([-2, 0, 3], { dtype: 'int32' }), 1, -1).data)).toEqual([-1, -1, -1]);
+  });
+
   it('std of a constant tensor has gradient 0, not NaN (torch: [0, 0, 0])', () => {
     const x = sg.tensor([1, 1, 1], { requiresGrad: true });
     x.std().backward();

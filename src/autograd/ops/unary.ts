@@ -66,7 +66,11 @@ const clampOp = defineOp({
     ctx.saveForBackward(x);
     ctx.state.min = min;
     ctx.state.max = max;
-    return unaryRaw(x, (v) => (v < min ? min : v > max ? max : v));
+    // min(max(v, min), max) as torch: with min > max every element becomes max; NaN stays NaN.
+    return unaryRaw(x, (v) => {
+      const c = v < min ? min : v;
+      return c > max ? max : c;
+    });
   },
   backward(ctx, g) {
     const [x] = ctx.savedTensors;
@@ -78,10 +82,9 @@ const clampOp = defineOp({
   },
 });
 
-/** Clamps to [min, max]; either bound may be omitted. */
+/** Clamps to [min, max]; either bound may be omitted. With min > max all become max (torch.clamp). */
 export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
   const lo = min ?? -Infinity;
   const hi = max ?? Infinity;
-  if (lo > hi) throw new Error(`clamp: min ${lo} is greater than max ${hi}`);
   return clampOp(x, lo, hi);
 }
