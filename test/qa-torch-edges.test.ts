@@ -66,6 +66,9 @@ describe('ops agree with torch 1.13 where they used to differ', () => {
     ['negative circular pad', () => sg.pad(sg.zeros([1, 1, 5]), [-1, 2], { mode: 'circular' }), /negative padding \(-1, 2\) is not supported in circular mode/],
     // torch: "Padding size should be less than the corresponding input dimension"
     ['reflect pad of the dim size, cropped on the other side', () => sg.pad(sg.zeros([1, 1, 5]), [-6, 7], { mode: 'reflect' }), /reflect padding \(-6, 7\) of dim 2 must be less than its size 5/],
+    // torch: "input (W: 5) is too small. Calculated output W: 0"
+    ['reflect crop to nothing', () => sg.pad(sg.zeros([1, 2, 5]), [-3, -2], { mode: 'reflect' }), /pad: reflect padding \(-3, -2\) of dim 2 leaves nothing of its size 5/],
+    ['replicate crop to nothing', () => sg.pad(sg.zeros([1, 2, 5]), [-3, -2], { mode: 'replicate' }), /pad: replicate padding \(-3, -2\) of dim 2 leaves nothing/],
     ['unknown mode names the modes', () => sg.pad(sg.zeros([1, 5]), [1, 1], { mode: 'wrap' as sg.PadMode }), /unknown mode 'wrap' \(use constant, reflect, replicate or circular\)/],
   ])('%s throws', (_name, fn, message) => {
     expect(fn).toThrow(message);

@@ -47,6 +47,9 @@ export function pad(x: Tensor, padding: readonly number[], options: PadOptions =
       throw new Error(`pad: padding (${l}, ${r}) of dim ${d} leaves a negative size for input ${fmt(x.shape)}`);
     }
     if (mode === 'constant' || (l === 0 && r === 0)) continue;
+    if (outShape[d] === 0 && n > 0) {
+      throw new Error(`pad: ${mode} padding (${l}, ${r}) of dim ${d} leaves nothing of its size ${n} in ${fmt(x.shape)}`);
+    }
     if (mode === 'circular' && (l < 0 || r < 0)) throw new Error(`pad: negative padding (${l}, ${r}) is not supported in circular mode`);
     if (mode === 'circular' && (l > n || r > n)) {
       throw new Error(`pad: circular padding (${l}, ${r}) of dim ${d} wraps around more than once: at most its size ${n} in ${fmt(x.shape)}`);
