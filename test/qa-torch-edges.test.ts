@@ -12,6 +12,7 @@ function weighted(out: Tensor): Tensor {
   return sg.sum(sg.mul(out, w));
 }
 
+const Inf = Number.POSITIVE_INFINITY;
 const arange = (n: number, shape: number[]) => sg.tensor(Float32Array.from({ length: n }, (_, i) => i), { shape, requiresGrad: true });
 
 const CASES: [string, () => Tensor, (x: Tensor) => Tensor, number[], number[], number[]][] = [
@@ -20,6 +21,13 @@ const CASES: [string, () => Tensor, (x: Tensor) => Tensor, number[], number[], n
     [0, 0.5773502588272095], [2], [0, 0, 0, 0.2886751592159271, -0.14433756470680237, -0.14433756470680237]],
   ['std(dim 0, correction 0, keepdim) all constant', () => sg.tensor([[3, 3], [3, 3]], { requiresGrad: true }),
     (x) => x.std(0, { correction: 0, keepdim: true }), [0, 0], [1, 2], [0, 0, 0, 0]],
+  // var/std of a slice holding ±Inf: torch's var_backward leaves the other slices' and elements' gradients finite.
+  ['var(dim 1) with an Inf row', () => sg.tensor([[1, Inf, 1], [1, 2, 4]], { requiresGrad: true }), (x) => sg.variance(x, 1),
+    [NaN, 2.3333332538604736], [2], [Inf, NaN, Inf, 0.6666666269302368, 0.16666662693023682, -0.8333333730697632]],
+  ['var(dim 0, correction 0) with an Inf column', () => sg.tensor([[1, Inf, 1], [1, 2, 4]], { requiresGrad: true }), (x) => sg.variance(x, 0, { correction: 0 }),
+    [0, NaN, 2.25], [3], [-0, NaN, -0, -0, Inf, 0]],
+  ['std(dim 1) with a -Inf row', () => sg.tensor([[-Inf, 2, 0], [1, 2, 4]], { requiresGrad: true }), (x) => x.std(1),
+    [NaN, 1.5275251865386963], [2], [NaN, NaN, NaN, 0.2182178795337677, 0.05455445870757103, -0.2727723717689514]],
   // F.pad crops with negative padding in reflect and replicate modes too, and has a circular mode.
   ['pad reflect (-1, 2)', () => arange(10, [1, 2, 5]), (x) => sg.pad(x, [-1, 2], { mode: 'reflect' }),
     [1, 2, 3, 4, 3, 2, 6, 7, 8, 9, 8, 7], [1, 2, 6], [0, -1, 1, 1, 0.5, 0, 2, 7, 7, 3.5]],
@@ -34,14 +42,17 @@ const CASES: [string, () => Tensor, (x: Tensor) => Tensor, number[], number[], n
     [1, 1, 7, 9], [73.5, 47, 49, 51, 100.5, 65, 67, 69, 130.5, 84, 87, 90]],
 ];
 
+// closeTo for finite values; NaN and ±Inf exactly.
+const near = (v: number) => (Number.isFinite(v) ? expect.closeTo(v, 5) : v);
+
 describe('ops agree with torch 1.13 where they used to differ', () => {
   it.each(CASES)('%s', (_name, make, fn, value, shape, grad) => {
     const x = make();
     const out = fn(x);
     expect(out.shape).toEqual(shape);
-    expect(Array.from(out.data)).toEqual(value.map((v) => expect.closeTo(v, 5)));
+    expect(Array.from(out.data)).toEqual(value.map(near));
     weighted(out).backward();
-    expect(Array.from(x.grad!.data)).toEqual(grad.map((v) => expect.closeTo(v, 5)));
+    expect(Array.from(x.grad!.data)).toEqual(grad.map(near));
   });
 
   it('clamp with min > max sets every element to max, NaN stays NaN, no gradient (torch: [-1, -1, -1, nan], grad 0)', () => {

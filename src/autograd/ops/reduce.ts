@@ -177,7 +177,9 @@ function varianceAs(op: string, x: Tensor, dim: Dims, options: VarOptions): Tens
   }
   const correction = options.correction ?? ((options.unbiased ?? true) ? 1 : 0);
   const xf = x.dtype === 'int32' ? toFloat(x) : x;
-  const centered = sub(xf, mean(xf, axes, { keepdim: true }));
+  // The mean is a constant to the gradient, as in torch's var_backward (2(x - mean)/(n - c)): its
+  // path adds 0 analytically, but spreads NaN over the slice when an element is ±Inf.
+  const centered = sub(xf, mean(xf.detach(), axes, { keepdim: true }));
   const ss = sum(mul(centered, centered), axes, { keepdim: options.keepdim ?? false });
   return div(ss, Math.max(0, n - correction));
 }
