@@ -2,7 +2,7 @@
 // line naming the flag (exit 2), before any run folder or file is written; never a raw Node error
 // (ENOTDIR, 'Invalid typed array length'), a silently clamped value, or files in the cwd.
 
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -89,5 +89,20 @@ describe('summary and gradflow', () => {
     const r = await run('summary', '--batch', '1000000');
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^skipgrad summary: out of memory: a tensor of this size cannot be allocated \(.*\); lower the width, batch or image size given$/);
+  });
+});
+
+describe('config.json is written atomically', () => {
+  it("a resume rewrites it through a temp file, and a killed write's temp file is removed on the next start", async () => {
+    const out = join(tmp, 'atomic');
+    expect((await run('train', ...QUICK, '--limit', '64', '--batch-size', '32', '--out', out)).code).toBe(0);
+    // What a write killed between open and rename leaves (was: an empty config.json, unresumable).
+    const stale = 'config.json.tmp-999999999';
+    writeFileSync(join(out, stale), '');
+    const r = await run('train', '--resume', out, '--epochs', '2');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`removed 1 temp file(s) left by an interrupted save: ${stale}`);
+    expect(readdirSync(out).filter((n) => n.includes('.tmp-'))).toEqual([]);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).epochs).toBe(2);
   });
 });

@@ -2,7 +2,7 @@
 // library's `fit`. Every flag, the run folder and the data are checked before anything is written.
 
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { manualSeed } from '../autograd/random.js';
 import { crossEntropy } from '../autograd/ops/loss.js';
@@ -174,7 +174,16 @@ export async function trainCommand(argv: string[]): Promise<number> {
   for (const name of replaced) await rm(join(outDir, name), { force: true });
   if (replaced.length) console.log(`--force: replaced the run in ${outDir} (${replaced.join(', ')})`);
   for (const note of notes) console.log(note);
-  const writeConfig = { onTrainBegin: () => writeFile(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n') };
+  // Temp file + rename: a process killed mid-write (e.g. by SIGPIPE under `| head`) must not leave
+  // an empty config.json, which would make the run impossible to resume. run_folder.ts removes
+  // the temp file of a killed write on the next start.
+  const writeConfig = {
+    onTrainBegin: async () => {
+      const tmp = join(outDir, `config.json.tmp-${process.pid}`);
+      await writeFile(tmp, JSON.stringify(config, null, 2) + '\n');
+      await rename(tmp, join(outDir, 'config.json'));
+    },
+  };
   const [h, w] = config.resize ? [config.resize, config.resize] : [train.height, train.width];
   console.log(
     `training ResNet-18 (width ${config.width}, ${model.parameters().reduce((n, p) => n + p.size, 0).toLocaleString('en-US')} parameters) ` +

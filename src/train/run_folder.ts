@@ -12,8 +12,8 @@ import { writeMetricsCsv, writeTrainingPlot } from './metrics.js';
 import type { ProgressStream } from './progress.js';
 import { CheckpointError, checkLike, validateModelTensors, validateTrainingState, type TrainingState } from './training_state.js';
 
-/** `.checkpoint.safetensors.tmp-PID-RAND` (io/safetensors.ts) and `metrics.csv.tmp-PID` (metrics.ts). */
-const TEMP_FILE = /^(?:\.(?:checkpoint|model)\.safetensors|metrics\.csv|curves\.svg)\.tmp-(\d+)(?:-[0-9a-f]+)?$/;
+/** `.checkpoint.safetensors.tmp-PID-RAND` (io/safetensors.ts), `metrics.csv.tmp-PID` (metrics.ts), `config.json.tmp-PID` (cli/train.ts). */
+const TEMP_FILE = /^(?:\.(?:checkpoint|model)\.safetensors|metrics\.csv|curves\.svg|config\.json)\.tmp-(\d+)(?:-[0-9a-f]+)?$/;
 
 function processAlive(pid: number): boolean {
   if (pid === process.pid) return false; // this process has no save in flight yet
