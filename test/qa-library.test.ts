@@ -40,6 +40,28 @@ describe('fit refuses option values of the wrong type, naming the option', () =>
     await expect(fitWith(over)).rejects.toThrow(message);
   });
 
+  it.each([
+    // Were: 'loss.backward is not a function', "Cannot read properties of undefined (reading 'join')".
+    ['a lossFn returning a number', { lossFn: () => 1 }, 'fit: lossFn returned 1; it must return a one-element Tensor (e.g. crossEntropy(logits, y))'],
+    ['a lossFn without reduction', { lossFn: (l: sg.Tensor, y: sg.Tensor) => sg.crossEntropy(l, y, { reduction: 'none' }) },
+      "fit: lossFn returned a tensor of shape [4]; it must be one element (reduction 'mean' or 'sum')"],
+    ['a loss cut off from the model', { lossFn: () => sg.tensor(1) }, 'fit: the loss does not require grad: it must be computed from the model output, outside noGrad'],
+  ])('%s is named at the first step', async (_name, over, message) => {
+    await expect(fitWith(over)).rejects.toThrow(message);
+  });
+
+  it('a model whose forward returns no tensor is named', async () => {
+    class NoLogits extends sg.nn.Module {
+      readonly l = new sg.nn.Linear(4, 3);
+      forward(): sg.Tensor {
+        return 5 as unknown as sg.Tensor;
+      }
+    }
+    const m = new NoLogits();
+    const options = { train: new sg.DataLoader(data(8), { batchSize: 4 }), optimizer: new sg.SGD(m.parameters(), { lr: 0.1 }), epochs: 1, log: quiet, progress: quiet };
+    await expect(sg.fit(m, options)).rejects.toThrow('fit: the model returned 5, not a Tensor of logits');
+  });
+
   it('still trains with every option given correctly', async () => {
     const r = await fitWith({ test: new sg.DataLoader(data(4), { batchSize: 4 }), metrics: ['accuracy'], pointsPerEpoch: 2, callbacks: [{}], config: { a: 1 } });
     expect(r.epochsDone).toBe(1);

@@ -3,7 +3,7 @@
 // and the final model. Callbacks see every step; the CLI's `skipgrad train` is one user of it.
 
 import { defaultGenerator } from '../autograd/random.js';
-import type { Tensor } from '../autograd/tensor.js';
+import { Tensor } from '../autograd/tensor.js';
 import { crossEntropy } from '../autograd/ops/loss.js';
 import type { DataLoader } from '../data/dataloader.js';
 import { saveSafetensors } from '../io/tensors.js';
@@ -92,6 +92,13 @@ function shown(v: unknown): string {
   if (Array.isArray(v)) return `an array of length ${v.length}`;
   const name = (v as object).constructor?.name;
   return name && name !== 'Object' ? `a ${name}` : 'an object';
+}
+
+/** The loss must be a one-element tensor with a graph back to the parameters: say so, not 'loss.backward is not a function'. */
+function checkLoss(loss: unknown): asserts loss is Tensor {
+  if (!(loss instanceof Tensor)) throw new TypeError(`fit: lossFn returned ${shown(loss)}; it must return a one-element Tensor (e.g. crossEntropy(logits, y))`);
+  if (loss.size !== 1) throw new Error(`fit: lossFn returned a tensor of shape [${loss.shape.join(',')}]; it must be one element (reduction 'mean' or 'sum')`);
+  if (!loss.requiresGrad) throw new Error('fit: the loss does not require grad: it must be computed from the model output, outside noGrad');
 }
 
 const isStream = (s: unknown): boolean => typeof (s as ProgressStream | null)?.write === 'function';
@@ -235,7 +242,9 @@ export async function fit(model: TrainableModule, options: FitOptions): Promise<
       const t0 = performance.now();
       optimizer.zeroGrad();
       const logits = model.call(x);
+      if (!(logits instanceof Tensor)) throw new TypeError(`fit: the model returned ${shown(logits)}, not a Tensor of logits`);
       const loss = lossFn(logits, y);
+      checkLoss(loss);
       loss.backward();
       // Hook point for gradient recorders (e.g. gradient flow every N steps): gradients present, not yet applied.
       if (wantsGradFlag) {
