@@ -44,7 +44,7 @@ export function groupNorm(
   checkNormParam('groupNorm', 'bias', bias, [C], x);
   const S = sizeOf(x.shape.slice(2));
   const layout = { rows: N * numGroups, D: (C / numGroups) * S, inner: S, P: C };
-  return groupNormOp(x, weight, bias, { layout, eps });
+  return groupNormOp(x, weight, bias, { layout, paramShape: [C], eps });
 }
 
 /**
@@ -95,5 +95,5 @@ export function instanceNorm(
       }
     }
   };
-  return instanceNormOp(x, weight, bias, { layout: { rows: N * C, D: S, inner: S, P: C }, eps, onStats });
+  return instanceNormOp(x, weight, bias, { layout: { rows: N * C, D: S, inner: S, P: C }, paramShape: [C], eps, onStats });
 }

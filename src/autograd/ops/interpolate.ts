@@ -43,16 +43,22 @@ function scaleValue(round: (v: number) => number, scale: number | null, inSize: 
   return scale !== null && scale > 0 ? round(1 / scale) : round(inSize / outSize);
 }
 
-function nearestAxis(inSize: number, outSize: number, scale: number | null, exact: boolean): AxisMap {
+/**
+ * PyTorch 1.13's nearest source indices. Its CPU forward has two kernels: a channels-last one,
+ * taken when a 4-D / 5-D input has one channel (a contiguous tensor is then also channels-last
+ * contiguous), which special-cases out = in and out = 2 * in and always uses a float32 scale;
+ * and a generic one, with the scale in the input's dtype. Both then floor a float32 product.
+ * (Its backward always uses the channels-last rule, so for some sizes and more than one channel
+ * PyTorch's gradient is not the derivative of its forward; ours is the exact adjoint.)
+ */
+function nearestAxis(inSize: number, outSize: number, scale: number | null, exact: boolean, dtype: 'float32' | 'float64', channelsLast: boolean): AxisMap {
   const i0 = new Int32Array(outSize);
-  // PyTorch computes nearest indices in float32 whatever the input's dtype
-  const round = Math.fround;
+  const round = channelsLast || dtype === 'float32' ? Math.fround : (v: number) => v;
   const s = scaleValue(round, scale, inSize, outSize);
   for (let o = 0; o < outSize; o++) {
-    // nearest: these two cases are special-cased in PyTorch to avoid float error
-    if (!exact && outSize === inSize) i0[o] = o;
-    else if (!exact && outSize === 2 * inSize) i0[o] = o >> 1;
-    else i0[o] = Math.min(Math.floor(round(exact ? (o + 0.5) * s : o * s)), inSize - 1);
+    if (channelsLast && !exact && outSize === inSize) i0[o] = o;
+    else if (channelsLast && !exact && outSize === 2 * inSize) i0[o] = o >> 1;
+    else i0[o] = Math.min(Math.floor(Math.fround(exact ? s * (o + 0.5) : s * o)), inSize - 1);
   }
   return { inSize, outSize, i0, i1: i0, l0: new Float64Array(outSize).fill(1), l1: new Float64Array(outSize) };
 }
@@ -212,7 +218,7 @@ export function interpolate(x: Tensor, options: InterpolateOptions): Tensor {
   const round = x.dtype === 'float32' ? Math.fround : (v: number) => v;
   const alignCorners = options.alignCorners ?? false;
   const maps = inSizes.map((d, i) =>
-    linear ? linearAxis(d, outSizes[i], scales[i], alignCorners, round) : nearestAxis(d, outSizes[i], scales[i], mode === 'nearest-exact'),
+    linear ? linearAxis(d, outSizes[i], scales[i], alignCorners, round) : nearestAxis(d, outSizes[i], scales[i], mode === 'nearest-exact', x.dtype as 'float32' | 'float64', x.ndim >= 4 && x.shape[1] === 1),
   );
   return interpolateOp(x, { maps, twoTaps: linear });
 }

@@ -43,5 +43,5 @@ export function layerNorm(
   checkNormParam('layerNorm', 'bias', bias, shape, x);
   const D = sizeOf(shape);
   const rows = D === 0 ? 0 : x.size / D;
-  return layerNormOp(x, weight, bias, { layout: { rows, D, inner: 1, P: D }, eps });
+  return layerNormOp(x, weight, bias, { layout: { rows, D, inner: 1, P: D }, paramShape: shape, eps });
 }

@@ -10,6 +10,8 @@ import { Tensor } from '../tensor.js';
 
 export interface RowNormConfig {
   layout: K.RowLayout;
+  /** Shape of weight and bias (P elements). */
+  paramShape: readonly number[];
   eps: number;
   /** Called once with the per-row mean and biased variance (instance norm's running statistics). */
   onStats?: (mean: Float64Array, variance: Float64Array) => void;
@@ -17,6 +19,7 @@ export interface RowNormConfig {
 
 interface RowNormState {
   layout: K.RowLayout;
+  paramShape: readonly number[];
   mean: Float64Array;
   invstd: Float64Array;
 }
@@ -32,18 +35,18 @@ export function rowNormOp(name: string): Op<[Tensor, Tensor | null, Tensor | nul
       const out = allocateUninit(x.dtype, x.size) as FloatArray; // every element written
       K.rowNormalize(x.data, layout, mean, invstd, weight?.data ?? null, bias?.data ?? null, out);
       ctx.saveForBackward(x, ...(weight ? [weight] : []));
-      Object.assign(ctx.state, { layout, mean, invstd });
+      Object.assign(ctx.state, { layout, paramShape: cfg.paramShape, mean, invstd });
       return new Tensor(out, x.shape);
     },
     backward(ctx, g) {
       const [x, weight] = ctx.savedTensors;
-      const { layout, mean, invstd } = ctx.state;
+      const { layout, paramShape, mean, invstd } = ctx.state;
       const [nx, nw, nb] = ctx.needsInputGrad;
       const gx = nx ? (allocateUninit(x.dtype, x.size) as FloatArray) : null;
       const gw = nw ? new Float64Array(layout.P) : null;
       const gb = nb ? new Float64Array(layout.P) : null;
       K.rowNormBackward(g.data, x.data, layout, mean, invstd, weight?.data ?? null, { gx, gw, gb });
-      const param = (a: Float64Array | null, dtype: DType) => a && new Tensor(castArray(a, dtype), [layout.P]);
+      const param = (a: Float64Array | null, dtype: DType) => a && new Tensor(castArray(a, dtype), paramShape);
       return [gx && new Tensor(gx, x.shape), param(gw, weight?.dtype ?? x.dtype), param(gb, x.dtype), null];
     },
   });
