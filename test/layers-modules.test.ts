@@ -188,6 +188,29 @@ describe('layer modules: train and eval behaviour', () => {
     expect(sg.dropout2d(x, 0)).toBe(x);
   });
 
+  it('dropout2d reads a 3-D input as [N, C, L], as PyTorch 1.13 to 2.x do: one draw per (n, c) row', () => {
+    sg.manualSeed(8);
+    const x = sg.ones([30, 20, 5]);
+    const y = sg.dropout2d(x, 0.5);
+    let dropped = 0;
+    for (let r = 0; r < 600; r++) {
+      const row = new Set(y.data.subarray(r * 5, r * 5 + 5));
+      expect(row.size).toBe(1);
+      if (row.has(0)) dropped++;
+      else expect(row.has(2)).toBe(true);
+    }
+    expect(Math.abs(dropped / 600 - 0.5)).toBeLessThan(0.07);
+  });
+
+  it('a NaN in one row of layerNorm / groupNorm input spoils that row (or group) only, as in PyTorch', () => {
+    const x = sg.randn([3, 4]);
+    x.data[5] = NaN;
+    const ln = Array.from(sg.layerNorm(x, 4).data);
+    expect(ln.map(Number.isNaN)).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0].map(Boolean));
+    const gn = Array.from(sg.groupNorm(x, 2).data);
+    expect(gn.map(Number.isNaN)).toEqual([0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0].map(Boolean));
+  });
+
   it('InstanceNorm2d without tracked statistics uses instance statistics in eval too and holds no buffers', () => {
     const m = new nn.InstanceNorm2d(2);
     expect(Object.keys(m.stateDict())).toEqual([]);

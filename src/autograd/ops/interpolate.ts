@@ -86,38 +86,66 @@ function linearAxis(inSize: number, outSize: number, scale: number | null, align
   return { inSize, outSize, i0, i1, l0, l1 };
 }
 
-/** Resamples x viewed as [outer, inSize, inner] along the middle axis into [outer, outSize, inner]. */
-function resample(x: ArrayLike<number>, outer: number, inner: number, m: AxisMap, twoTaps: boolean, out: FloatArray): void {
+/**
+ * Resamples x viewed as [outer, inSize, inner] along the middle axis into [outer, outSize, inner].
+ * Float64 in and out (one array type keeps these loops monomorphic); the last spatial axis
+ * (inner = 1) goes element by element, the others row by row.
+ */
+function resample(x: Float64Array, outer: number, inner: number, m: AxisMap, twoTaps: boolean, out: Float64Array): void {
   const { inSize, outSize, i0, i1, l0, l1 } = m;
   for (let a = 0; a < outer; a++) {
+    const src = a * inSize;
+    const dstRow = a * outSize;
+    if (inner === 1) {
+      if (twoTaps) for (let o = 0; o < outSize; o++) out[dstRow + o] = l0[o] * x[src + i0[o]] + l1[o] * x[src + i1[o]];
+      else for (let o = 0; o < outSize; o++) out[dstRow + o] = x[src + i0[o]];
+      continue;
+    }
     for (let o = 0; o < outSize; o++) {
-      const dst = (a * outSize + o) * inner;
-      const s0 = (a * inSize + i0[o]) * inner;
-      const s1 = (a * inSize + i1[o]) * inner;
+      const dst = (dstRow + o) * inner;
+      const s0 = (src + i0[o]) * inner;
+      if (!twoTaps) {
+        out.set(x.subarray(s0, s0 + inner), dst);
+        continue;
+      }
+      const s1 = (src + i1[o]) * inner;
       const w0 = l0[o];
       const w1 = l1[o];
-      if (twoTaps) for (let k = 0; k < inner; k++) out[dst + k] = w0 * x[s0 + k] + w1 * x[s1 + k];
-      else for (let k = 0; k < inner; k++) out[dst + k] = x[s0 + k];
+      for (let k = 0; k < inner; k++) out[dst + k] = w0 * x[s0 + k] + w1 * x[s1 + k];
     }
   }
 }
 
-/** The transpose of resample: adds each output gradient onto the input indices it read. */
-function resampleBack(g: ArrayLike<number>, outer: number, inner: number, m: AxisMap, twoTaps: boolean, gx: FloatArray): void {
+/** The transpose of resample: adds each output gradient onto the input indices it read (gx zeroed first). */
+function resampleBack(g: Float64Array, outer: number, inner: number, m: AxisMap, twoTaps: boolean, gx: Float64Array): void {
   const { inSize, outSize, i0, i1, l0, l1 } = m;
   gx.fill(0);
   for (let a = 0; a < outer; a++) {
+    const dstRow = a * inSize;
+    const srcRow = a * outSize;
+    if (inner === 1) {
+      if (twoTaps) {
+        for (let o = 0; o < outSize; o++) {
+          const v = g[srcRow + o];
+          gx[dstRow + i0[o]] += l0[o] * v;
+          gx[dstRow + i1[o]] += l1[o] * v;
+        }
+      } else for (let o = 0; o < outSize; o++) gx[dstRow + i0[o]] += g[srcRow + o];
+      continue;
+    }
     for (let o = 0; o < outSize; o++) {
-      const src = (a * outSize + o) * inner;
-      const d0 = (a * inSize + i0[o]) * inner;
-      const d1 = (a * inSize + i1[o]) * inner;
+      const src = (srcRow + o) * inner;
+      const d0 = (dstRow + i0[o]) * inner;
+      if (!twoTaps) {
+        for (let k = 0; k < inner; k++) gx[d0 + k] += g[src + k];
+        continue;
+      }
+      const d1 = (dstRow + i1[o]) * inner;
       const w0 = l0[o];
       const w1 = l1[o];
       for (let k = 0; k < inner; k++) {
-        if (twoTaps) {
-          gx[d0 + k] += w0 * g[src + k];
-          gx[d1 + k] += w1 * g[src + k];
-        } else gx[d0 + k] += g[src + k];
+        gx[d0 + k] += w0 * g[src + k];
+        gx[d1 + k] += w1 * g[src + k];
       }
     }
   }
@@ -128,39 +156,40 @@ interface Plan {
   twoTaps: boolean;
 }
 
-/** Runs resample (or its transpose) over every spatial axis, in float64 between axes. */
-function run(data: ArrayLike<number>, shape: readonly number[], plan: Plan, backward: boolean, dtype: 'float32' | 'float64'): Float64Array | FloatArray {
+/** Runs resample (or its transpose) over every spatial axis in float64, then rounds once to `dtype`. */
+function run(data: Float32Array | Float64Array, shape: readonly number[], plan: Plan, backward: boolean, dtype: 'float32' | 'float64'): FloatArray {
   const dims = shape.slice();
   const sp = plan.maps.length;
-  const order = Array.from({ length: sp }, (_, k) => (backward ? k : sp - 1 - k));
-  let cur: ArrayLike<number> = data;
-  order.forEach((k, step) => {
+  let cur = data instanceof Float64Array ? data : Float64Array.from(data);
+  for (let step = 0; step < sp; step++) {
+    const k = backward ? step : sp - 1 - step;
     const axis = 2 + k;
     const m = plan.maps[k];
-    const next = backward ? m.inSize : m.outSize;
     const outer = sizeOf(dims.slice(0, axis));
     const inner = sizeOf(dims.slice(axis + 1));
-    dims[axis] = next;
-    const last = step === sp - 1;
-    const out = last ? (allocateUninit(dtype, sizeOf(dims)) as FloatArray) : new Float64Array(sizeOf(dims));
+    dims[axis] = backward ? m.inSize : m.outSize;
+    const out = new Float64Array(sizeOf(dims));
     if (backward) resampleBack(cur, outer, inner, m, plan.twoTaps, out);
     else resample(cur, outer, inner, m, plan.twoTaps, out);
     cur = out;
-  });
-  return cur as FloatArray;
+  }
+  if (dtype === 'float64') return cur === data ? cur.slice() : cur;
+  const out = allocateUninit('float32', cur.length) as Float32Array;
+  out.set(cur);
+  return out;
 }
 
 const interpolateOp = defineOp<[Tensor, Plan], { plan: Plan; inShape: readonly number[] }>({
   name: 'interpolate',
   forward(ctx, x, plan) {
     const shape = [...x.shape.slice(0, 2), ...plan.maps.map((m) => m.outSize)];
-    const out = sizeOf(shape) === 0 ? allocate(x.dtype, 0) : run(x.data, x.shape, plan, false, x.dtype as 'float32' | 'float64');
+    const out = sizeOf(shape) === 0 ? allocate(x.dtype, 0) : run(x.data as FloatArray, x.shape, plan, false, x.dtype as 'float32' | 'float64');
     Object.assign(ctx.state, { plan, inShape: x.shape });
     return new Tensor(out as FloatArray, shape);
   },
   backward(ctx, g) {
     const { plan, inShape } = ctx.state;
-    const gx = sizeOf(inShape) === 0 || g.size === 0 ? allocate(g.dtype, sizeOf(inShape)) : run(g.data, g.shape, plan, true, g.dtype as 'float32' | 'float64');
+    const gx = sizeOf(inShape) === 0 || g.size === 0 ? allocate(g.dtype, sizeOf(inShape)) : run(g.data as FloatArray, g.shape, plan, true, g.dtype as 'float32' | 'float64');
     return [new Tensor(gx as FloatArray, inShape), null];
   },
 });
