@@ -262,6 +262,16 @@ describe('layer modules: in Sequential and summary', () => {
     ]);
   });
 
+  it("docs/layers.md's example runs with the shapes it states", () => {
+    const decoder = new nn.Sequential(
+      new nn.ConvTranspose2d(16, 8, 4, { stride: 2, padding: 1 }), new nn.GroupNorm(4, 8),
+      new nn.Upsample({ scaleFactor: 2, mode: 'bilinear' }), new nn.Conv2d(8, 1, 3, { padding: 1 }),
+    );
+    expect((decoder.call(sg.randn([2, 16, 7, 7])) as Tensor).shape).toEqual([2, 1, 28, 28]);
+    const text = new nn.Sequential(new nn.Embedding(1000, 64, { paddingIdx: 0 }), new nn.LayerNorm(64));
+    expect((text.call(sg.tensor([[5, 9, 0]], { dtype: 'int32' })) as Tensor).shape).toEqual([1, 3, 64]);
+  });
+
   it('a text model: Embedding, LayerNorm, Conv1d over the sequence', () => {
     const net = new nn.Sequential(new nn.Embedding(11, 6, { paddingIdx: 0 }), new nn.LayerNorm(6));
     const conv = new nn.Conv1d(6, 2, 3, { padding: 'same' });
