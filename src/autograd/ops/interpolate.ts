@@ -87,11 +87,11 @@ function linearAxis(inSize: number, outSize: number, scale: number | null, align
 }
 
 /**
- * Resamples x viewed as [outer, inSize, inner] along the middle axis into [outer, outSize, inner].
- * Float64 in and out (one array type keeps these loops monomorphic); the last spatial axis
- * (inner = 1) goes element by element, the others row by row.
+ * Resamples x viewed as [outer, inSize, inner] along the middle axis into [outer, outSize, inner],
+ * in x's dtype (as PyTorch, which also rounds between axes); the last spatial axis (inner = 1)
+ * goes element by element, the others row by row.
  */
-function resample(x: Float64Array, outer: number, inner: number, m: AxisMap, twoTaps: boolean, out: Float64Array): void {
+function resample(x: FloatArray, outer: number, inner: number, m: AxisMap, twoTaps: boolean, out: FloatArray): void {
   const { inSize, outSize, i0, i1, l0, l1 } = m;
   for (let a = 0; a < outer; a++) {
     const src = a * inSize;
@@ -105,7 +105,7 @@ function resample(x: Float64Array, outer: number, inner: number, m: AxisMap, two
       const dst = (dstRow + o) * inner;
       const s0 = (src + i0[o]) * inner;
       if (!twoTaps) {
-        out.set(x.subarray(s0, s0 + inner), dst);
+        for (let k = 0; k < inner; k++) out[dst + k] = x[s0 + k];
         continue;
       }
       const s1 = (src + i1[o]) * inner;
@@ -116,10 +116,9 @@ function resample(x: Float64Array, outer: number, inner: number, m: AxisMap, two
   }
 }
 
-/** The transpose of resample: adds each output gradient onto the input indices it read (gx zeroed first). */
-function resampleBack(g: Float64Array, outer: number, inner: number, m: AxisMap, twoTaps: boolean, gx: Float64Array): void {
+/** The transpose of resample: adds each output gradient onto the input indices it read (gx starts zeroed). */
+function resampleBack(g: FloatArray, outer: number, inner: number, m: AxisMap, twoTaps: boolean, gx: FloatArray): void {
   const { inSize, outSize, i0, i1, l0, l1 } = m;
-  gx.fill(0);
   for (let a = 0; a < outer; a++) {
     const dstRow = a * inSize;
     const srcRow = a * outSize;
@@ -156,11 +155,11 @@ interface Plan {
   twoTaps: boolean;
 }
 
-/** Runs resample (or its transpose) over every spatial axis in float64, then rounds once to `dtype`. */
-function run(data: Float32Array | Float64Array, shape: readonly number[], plan: Plan, backward: boolean, dtype: 'float32' | 'float64'): FloatArray {
+/** Runs resample (or its transpose) over every spatial axis. */
+function run(data: FloatArray, shape: readonly number[], plan: Plan, backward: boolean, dtype: 'float32' | 'float64'): FloatArray {
   const dims = shape.slice();
   const sp = plan.maps.length;
-  let cur = data instanceof Float64Array ? data : Float64Array.from(data);
+  let cur = data;
   for (let step = 0; step < sp; step++) {
     const k = backward ? step : sp - 1 - step;
     const axis = 2 + k;
@@ -168,15 +167,13 @@ function run(data: Float32Array | Float64Array, shape: readonly number[], plan: 
     const outer = sizeOf(dims.slice(0, axis));
     const inner = sizeOf(dims.slice(axis + 1));
     dims[axis] = backward ? m.inSize : m.outSize;
-    const out = new Float64Array(sizeOf(dims));
+    // resample writes every element; resampleBack accumulates into zeros
+    const out = (backward ? allocate(dtype, sizeOf(dims)) : allocateUninit(dtype, sizeOf(dims))) as FloatArray;
     if (backward) resampleBack(cur, outer, inner, m, plan.twoTaps, out);
     else resample(cur, outer, inner, m, plan.twoTaps, out);
     cur = out;
   }
-  if (dtype === 'float64') return cur === data ? cur.slice() : cur;
-  const out = allocateUninit('float32', cur.length) as Float32Array;
-  out.set(cur);
-  return out;
+  return cur;
 }
 
 const interpolateOp = defineOp<[Tensor, Plan], { plan: Plan; inShape: readonly number[] }>({
