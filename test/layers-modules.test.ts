@@ -361,6 +361,6 @@ describe('layer modules: errors name the layer and the shapes', () => {
       'convTranspose2d: bias [2] must be [1], one value per output channel of weight [2,1,2,2] with groups 1',
     );
     expect(() => sg.interpolate(x, {})).toThrow('interpolate: exactly one of size or scaleFactor must be given (input [2,4,3])');
-    expect(() => sg.interpolate(x, { size: [2, 2] })).toThrow('interpolate: size must be a number or 1 numbers (one per spatial dim), got [2,2]');
+    expect(() => sg.interpolate(x, { size: [2, 2] })).toThrow('interpolate: size must be a number or an array of 1 (one per spatial dim), got [2,2]');
   });
 });

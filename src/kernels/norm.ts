@@ -4,7 +4,8 @@
 // floor(f / inner) % P, which covers both layouts:
 //   layer norm  x [..., D] with weight [D]:          inner = 1, P = D;
 //   group norm  x [N, C, S], rows (n, group), D = (C/G)*S, weight [C]: inner = S, P = C.
-// D is always a multiple of inner, so each run of `inner` elements shares one parameter.
+// D is always a multiple of inner, so each run of `inner` elements shares one parameter, and a
+// row's D / inner parameters are consecutive: row r starts at parameter (r * D / inner) % P.
 
 import type { FloatArray, TypedArray } from './dtype.js';
 
@@ -48,10 +49,16 @@ export function rowNormalize(
   for (let r = 0; r < rows; r++) {
     const m = mean[r];
     const k = invstd[r];
+    const p0 = (r * blocks) % P;
+    if (inner === 1) {
+      // layer norm: one parameter per element
+      const base = r * D;
+      for (let j = 0; j < D; j++) out[base + j] = (x[base + j] - m) * k * (weight ? weight[p0 + j] : 1) + (bias ? bias[p0 + j] : 0);
+      continue;
+    }
     for (let b = 0; b < blocks; b++) {
-      const p = (r * blocks + b) % P;
-      const w = weight ? weight[p] : 1;
-      const sh = bias ? bias[p] : 0;
+      const w = weight ? weight[p0 + b] : 1;
+      const sh = bias ? bias[p0 + b] : 0;
       for (let f = (r * blocks + b) * inner, e = f + inner; f < e; f++) out[f] = (x[f] - m) * k * w + sh;
     }
   }
@@ -84,8 +91,30 @@ export function rowNormBackward(
     const k = invstd[r];
     let s1 = 0;
     let s2 = 0;
+    const p0 = (r * blocks) % P;
+    if (inner === 1) {
+      // layer norm: one parameter per element
+      const base = r * D;
+      for (let j = 0; j < D; j++) {
+        const gj = g[base + j];
+        const gxhat = gj * (x[base + j] - m) * k;
+        const w = weight ? weight[p0 + j] : 1;
+        s1 += gj * w;
+        s2 += gxhat * w;
+        if (gw) gw[p0 + j] += gxhat;
+        if (gb) gb[p0 + j] += gj;
+      }
+      if (!gx) continue;
+      const mean1 = s1 / D;
+      const mean2 = s2 / D;
+      for (let j = 0; j < D; j++) {
+        const w = weight ? weight[p0 + j] : 1;
+        gx[base + j] = k * (g[base + j] * w - mean1 - (x[base + j] - m) * k * mean2);
+      }
+      continue;
+    }
     for (let b = 0; b < blocks; b++) {
-      const p = (r * blocks + b) % P;
+      const p = p0 + b;
       const w = weight ? weight[p] : 1;
       let sg = 0;
       let sgx = 0;
@@ -103,8 +132,7 @@ export function rowNormBackward(
     const mean1 = s1 / D;
     const mean2 = s2 / D;
     for (let b = 0; b < blocks; b++) {
-      const p = (r * blocks + b) % P;
-      const w = weight ? weight[p] : 1;
+      const w = weight ? weight[p0 + b] : 1;
       for (let f = (r * blocks + b) * inner, e = f + inner; f < e; f++) {
         const xhat = (x[f] - m) * k;
         gx[f] = k * (g[f] * w - mean1 - xhat * mean2);

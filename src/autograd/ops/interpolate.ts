@@ -194,7 +194,7 @@ const interpolateOp = defineOp<[Tensor, Plan], { plan: Plan; inShape: readonly n
 function perDim(op: string, what: string, v: number | readonly number[], n: number): number[] {
   const a = typeof v === 'number' ? Array<number>(n).fill(v) : Array.isArray(v) ? [...v] : null;
   if (!a || a.length !== n || !a.every((d) => typeof d === 'number')) {
-    throw new Error(`${op}: ${what} must be a number or ${n} numbers (one per spatial dim), got ${JSON.stringify(v)}`);
+    throw new Error(`${op}: ${what} must be a number or an array of ${n} (one per spatial dim), got ${JSON.stringify(v)}`);
   }
   return a;
 }
