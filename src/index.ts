@@ -14,3 +14,5 @@ export { setNumThreads, getNumThreads } from './kernels/threads/pool.js';
 export { reclaimMemory, kernelMemoryStats } from './kernels/memory/arena.js';
 export * as inspect from './inspect/index.js';
 export { inspectGradients } from './inspect/index.js';
+// Issue 11 (nn branch): torch.nn.functional as `F` (also `nn.functional`).
+export * as F from './nn/functional.js';

@@ -25,3 +25,7 @@ export type { MaxPool2dOptions, AvgPool2dOptions } from './ops/pool_common.js';
 export { batchNorm, type BatchNormOptions } from './ops/batch_norm.js';
 export { linear } from './ops/linear.js';
 export { dropout } from './ops/dropout.js';
+// Issue 11 (nn branch): more pointwise math, the activation functions and the elementwise losses.
+export * from './ops/unary_math.js';
+export * from './ops/activations.js';
+export * from './ops/loss_elementwise.js';

@@ -10,6 +10,7 @@ import * as M from './ops/movement.js';
 import * as S from './ops/softmax.js';
 import { matmul } from './ops/matmul.js';
 import type { TensorLike } from './ops/helpers.js';
+import * as UM from './ops/unary_math.js';
 
 declare module './tensor.js' {
   interface Tensor {
@@ -48,6 +49,17 @@ declare module './tensor.js' {
     logSoftmax(dim?: number): Tensor;
     gather(dim: number, index: Tensor): Tensor;
     clone(): Tensor;
+    sin(): Tensor;
+    cos(): Tensor;
+    erf(): Tensor;
+    sign(): Tensor;
+    rsqrt(): Tensor;
+    floor(): Tensor;
+    ceil(): Tensor;
+    round(): Tensor;
+    log2(): Tensor;
+    log1p(): Tensor;
+    expm1(): Tensor;
   }
 }
 
@@ -87,3 +99,14 @@ P.softmax = function (d) { return S.softmax(this, d); };
 P.logSoftmax = function (d) { return S.logSoftmax(this, d); };
 P.gather = function (d, i) { return S.gather(this, d, i); };
 P.clone = function () { return A.mul(this, 1); };
+P.sin = function () { return UM.sin(this); };
+P.cos = function () { return UM.cos(this); };
+P.erf = function () { return UM.erf(this); };
+P.sign = function () { return UM.sign(this); };
+P.rsqrt = function () { return UM.rsqrt(this); };
+P.floor = function () { return UM.floor(this); };
+P.ceil = function () { return UM.ceil(this); };
+P.round = function () { return UM.round(this); };
+P.log2 = function () { return UM.log2(this); };
+P.log1p = function () { return UM.log1p(this); };
+P.expm1 = function () { return UM.expm1(this); };

@@ -9,3 +9,5 @@ export { BatchNorm1d, BatchNorm2d, type BatchNormLayerOptions } from './layers/b
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, type MaxPool2dLayerOptions, type AvgPool2dLayerOptions } from './layers/pooling.js';
 export { ReLU, Identity, Flatten, Dropout } from './layers/activation.js';
 export * as init from './init.js';
+// Issue 11 (nn branch): functional namespace, containers, activation and loss modules.
+export * as functional from './functional.js';
