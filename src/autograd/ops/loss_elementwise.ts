@@ -163,7 +163,7 @@ const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / 
 
 const bceLogitsOp = pointwiseLoss('binaryCrossEntropyWithLogits', (x, t, pw) => {
   const spNeg = softplusNeg(x); // −log σ(x)
-  const spPos = spNeg + x; // −log σ(−x) = softplus(x)
+  const spPos = softplusNeg(-x); // −log σ(−x); with pw = 1 the target gradient is exactly −x, as PyTorch's
   const lw = (pw - 1) * t + 1;
   // loss = (1 − t)·x + lw·softplus(−x) = −(pw·t·log σ(x) + (1 − t)·log σ(−x)), PyTorch's form.
   // posWeight's gradient t·softplus(−x) is well defined (PyTorch refuses to compute it).
