@@ -11,3 +11,8 @@ export { ReLU, Identity, Flatten, Dropout } from './layers/activation.js';
 export * as init from './init.js';
 // Issue 11 (nn branch): functional namespace, containers, activation and loss modules.
 export * as functional from './functional.js';
+export { ModuleList, ModuleDict, ParameterList } from './container.js';
+export { GELU, SiLU, LeakyReLU, ELU, Softplus, Hardtanh, ReLU6, Hardswish, Mish, LogSigmoid } from './layers/nonlinearities.js';
+export {
+  CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss, KLDivLoss,
+} from './layers/loss.js';
