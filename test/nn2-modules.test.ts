@@ -43,7 +43,7 @@ class DictNet extends nn.Module {
 class ParamNet extends nn.Module {
   scale = new nn.Parameter(sg.ones([2]));
   ps = new nn.ParameterList([new nn.Parameter(sg.zeros([2, 3])), sg.zeros([3])]);
-  stages = new nn.ModuleList<nn.Module>([new nn.ModuleList([new nn.Linear(1, 1)]), new nn.Sequential(new nn.Linear(1, 2), new nn.SiLU())]);
+  stages = new nn.ModuleList([new nn.ModuleList([new nn.Linear(1, 1)]), new nn.Sequential(new nn.Linear(1, 2), new nn.SiLU())]);
   constructor() {
     super();
     this.ps.append(sg.zeros([4]));

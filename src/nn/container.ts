@@ -58,7 +58,8 @@ export class ModuleList<M extends Module = Module> extends Module implements Ite
   readonly [index: number]: M;
   #n = 0;
 
-  constructor(modules: Iterable<M> = []) {
+  /** Entries may be any modules; pass M explicitly (`new ModuleList<Block>(…)`) for a typed list. */
+  constructor(modules: Iterable<NoInfer<M>> = []) {
     super();
     this.extend(modules);
   }
@@ -149,7 +150,7 @@ export class ModuleList<M extends Module = Module> extends Module implements Ite
 export class ModuleDict<M extends Module = Module> extends Module implements Iterable<string> {
   #keys: string[] = [];
 
-  constructor(modules: Record<string, M> | Iterable<readonly [string, M]> = {}) {
+  constructor(modules: Record<string, NoInfer<M>> | Iterable<readonly [string, NoInfer<M>]> = {}) {
     super();
     this.update(modules);
   }
