@@ -131,6 +131,7 @@ describe('nn2 errors name the op, the shapes or the option', () => {
   const half = (...shape: number[]) => sg.full(shape, 0.5);
   const int = (v: sg.NestedArray) => sg.tensor(v, { dtype: 'int32' });
   it.each([
+    ['round decimals', () => z(2).round({ decimals: 0.5 }), 'round: decimals must be an integer, got 0.5'],
     ['gelu approximate', () => F.gelu(z(2), { approximate: 'fast' as never }), "gelu: approximate must be 'none' or 'tanh', got 'fast'"],
     ['hardtanh bounds', () => F.hardtanh(z(2), 2, 1), 'hardtanh: minVal 2 is greater than maxVal 1'],
     ['bce shapes', () => F.binaryCrossEntropy(half(3), half(4)), 'binaryCrossEntropy: input [3] and target [4] must have the same shape'],

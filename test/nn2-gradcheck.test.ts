@@ -53,6 +53,7 @@ const ROWS: Row[] = [
   ['floor (zero gradient)', (a) => a.floor(), rn([3, 4], 3)],
   ['ceil (zero gradient)', (a) => a.ceil(), rn([3, 4], 3)],
   ['round (zero gradient)', (a) => a.round(), rn([3, 4], 3)],
+  ['round to 2 decimals (zero gradient)', (a) => a.round({ decimals: 2 }), rn([3, 4], 3)],
 
   ['gelu', (a) => F.gelu(a), rn([3, 4], 3)],
   ['gelu tanh', (a) => F.gelu(a, { approximate: 'tanh' }), rn([3, 4], 3)],

@@ -27,6 +27,8 @@ const CASES: Record<string, Case> = {
   ceil: ({ a }) => a.ceil(),
   round: ({ a }) => a.round(),
   round_halves: ({ a }) => sg.round(a),
+  round_decimals: ({ a }) => a.round({ decimals: 2 }),
+  round_decimals_neg: ({ a }) => sg.round(a, { decimals: -1 }),
 
   gelu: ({ a }) => F.gelu(a),
   gelu_tanh: ({ a }) => F.gelu(a, { approximate: 'tanh' }),

@@ -56,7 +56,7 @@ declare module './tensor.js' {
     rsqrt(): Tensor;
     floor(): Tensor;
     ceil(): Tensor;
-    round(): Tensor;
+    round(options?: UM.RoundOptions): Tensor;
     log2(): Tensor;
     log1p(): Tensor;
     expm1(): Tensor;
@@ -106,7 +106,7 @@ P.sign = function () { return UM.sign(this); };
 P.rsqrt = function () { return UM.rsqrt(this); };
 P.floor = function () { return UM.floor(this); };
 P.ceil = function () { return UM.ceil(this); };
-P.round = function () { return UM.round(this); };
+P.round = function (o) { return UM.round(this, o); };
 P.log2 = function () { return UM.log2(this); };
 P.log1p = function () { return UM.log1p(this); };
 P.expm1 = function () { return UM.expm1(this); };

@@ -33,5 +33,29 @@ function stepOp(name: string, f: (x: number) => number): Op<[Tensor]> {
 export const sign = stepOp('sign', (x) => (x > 0 ? 1 : x < 0 ? -1 : 0));
 export const floor = stepOp('floor', Math.floor);
 export const ceil = stepOp('ceil', Math.ceil);
-/** Rounds half to even (0.5 → 0, 1.5 → 2, −2.5 → −2), as torch.round. */
-export const round = stepOp('round', roundHalfEven);
+const roundOp = stepOp('round', roundHalfEven);
+
+export interface RoundOptions {
+  /** Decimal places to round to (default 0; negative rounds to tens, hundreds, …), as torch.round's. */
+  decimals?: number;
+}
+
+/** Rounds half to even (0.5 → 0, 1.5 → 2, −2.5 → −2), as torch.round, optionally to `decimals` places. */
+export function round(x: Tensor, options: RoundOptions = {}): Tensor {
+  const decimals = options.decimals ?? 0;
+  if (!Number.isInteger(decimals)) throw new Error(`round: decimals must be an integer, got ${decimals}`);
+  if (decimals === 0) return roundOp(x);
+  // PyTorch's formula: nearbyint(x·10^d)/10^d, or nearbyint(x/10^-d)·10^-d for negative d.
+  const p = 10 ** Math.abs(decimals);
+  return decimals > 0 ? roundDecimalsOp(x, p) : roundTensOp(x, p);
+}
+const roundDecimalsOp = defineOp({
+  name: 'round',
+  forward: (_ctx, x: Tensor, p: number) => unaryRaw(x, (v) => roundHalfEven(v * p) / p),
+  backward: (_ctx, g) => [new Tensor(allocate(g.dtype, g.size), g.shape), null],
+});
+const roundTensOp = defineOp({
+  name: 'round',
+  forward: (_ctx, x: Tensor, p: number) => unaryRaw(x, (v) => roundHalfEven(v / p) * p),
+  backward: (_ctx, g) => [new Tensor(allocate(g.dtype, g.size), g.shape), null],
+});
