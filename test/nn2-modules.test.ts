@@ -151,6 +151,7 @@ describe('ModuleDict', () => {
     expect(d.entries()).toEqual([['x', c], ['2', b], ['y', c]]);
     expect(d.pop('2')).toBe(b);
     expect([d.has('2'), d.keys()]).toEqual([false, ['x', 'y']]);
+    expect(new nn.ModuleDict(d).entries()).toEqual(d.entries()); // from another ModuleDict, as PyTorch's update
     d.clear();
     expect(d.size).toBe(0);
   });

@@ -150,7 +150,7 @@ export class ModuleList<M extends Module = Module> extends Module implements Ite
 export class ModuleDict<M extends Module = Module> extends Module implements Iterable<string> {
   #keys: string[] = [];
 
-  constructor(modules: Record<string, NoInfer<M>> | Iterable<readonly [string, NoInfer<M>]> = {}) {
+  constructor(modules: Record<string, NoInfer<M>> | Iterable<readonly [string, NoInfer<M>]> | ModuleDict<NoInfer<M>> = {}) {
     super();
     this.update(modules);
   }
@@ -196,12 +196,15 @@ export class ModuleDict<M extends Module = Module> extends Module implements Ite
     for (const k of [...this.#keys]) this.pop(k);
   }
 
-  /** Adds every entry of a plain object, a Map or an iterable of [key, module] pairs. */
-  update(modules: Record<string, M> | Iterable<readonly [string, M]>): this {
+  /** Adds every entry of a plain object, a Map, another ModuleDict or an iterable of [key, module] pairs. */
+  update(modules: Record<string, M> | Iterable<readonly [string, M]> | ModuleDict<M>): this {
     if (modules === null || typeof modules !== 'object') {
       throw new Error(`ModuleDict: expected an object, a Map or [key, module] pairs, got ${modules === null ? 'null' : typeof modules}`);
     }
-    const entries = Symbol.iterator in modules ? [...(modules as Iterable<readonly [string, M]>)] : Object.entries(modules);
+    const entries =
+      modules instanceof ModuleDict ? modules.entries()
+      : Symbol.iterator in modules ? [...(modules as Iterable<readonly [string, M]>)]
+      : Object.entries(modules);
     for (const [k, m] of entries) this.set(k, m);
     return this;
   }
