@@ -31,15 +31,18 @@ function pointwiseLoss(name: string, fn: Pointwise) {
     forward(ctx, x: Tensor, t: Tensor, p: Record<string, number>, w: Tensor | null) {
       const dtype = promote(x.dtype, t.dtype);
       const wv = w ? binaryRaw(name, x, w, (_a, b) => b, w.dtype).data : null; // w's value at each element
-      const [loss, gx, gt, gw] = [0, 1, 2, 3].map(() => allocateUninit(dtype, x.size));
+      const loss = allocateUninit(dtype, x.size);
+      const grads = ctx.needsInputGrad.some(Boolean); // no graph (noGrad, evaluation): keep no derivatives
+      const [gx, gt, gw] = [0, 1, 2].map(() => allocateUninit(dtype, grads ? x.size : 0));
       for (let k = 0; k < x.size; k++) {
         const r = fn(x.data[k], t.data[k], wv ? wv[k] : 1, p);
         loss[k] = r[0];
+        if (!grads) continue;
         gx[k] = r[1];
         gt[k] = r[2];
         gw[k] = r[3] ?? 0;
       }
-      ctx.state = { grads: [gx, gt, gw].map((d) => new Tensor(d, x.shape)) };
+      if (grads) ctx.state = { grads: [gx, gt, gw].map((d) => new Tensor(d, x.shape)) };
       return new Tensor(loss, x.shape);
     },
     backward(ctx, g) {
