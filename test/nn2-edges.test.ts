@@ -118,6 +118,20 @@ describe('nn2 edges: NaN, ±Inf, ±0, huge/tiny, empty and 0-d, as PyTorch', () 
     expect(() => F.logSigmoid(i)).toThrow('logSigmoid: expected a floating-point tensor, got int32');
   });
 
+  it('elementwise losses give the same values with and without a graph', () => {
+    sg.manualSeed(5);
+    const a = sg.randn([3, 4], { requiresGrad: true });
+    const t = sg.rand([3, 4]);
+    const pw = sg.rand([4]);
+    for (const f of [
+      (x: Tensor) => F.huberLoss(x, t, { reduction: 'none' }),
+      (x: Tensor) => F.binaryCrossEntropyWithLogits(x, t, { posWeight: pw, reduction: 'none' }),
+      (x: Tensor) => F.klDiv(x, t, { reduction: 'none' }),
+    ]) {
+      expect(Array.from(sg.noGrad(() => f(a)).data)).toEqual(Array.from(f(a).data));
+    }
+  });
+
   it('float64 stays float64 through activations and losses', () => {
     const x = sg.randn([2, 3], { dtype: 'float64' });
     expect(F.gelu(x).dtype).toBe('float64');
