@@ -184,6 +184,7 @@ describe('modules in plain arrays or objects are refused by field name', () => {
   class ArrayNet extends nn.Module {
     layers = [new nn.Linear(2, 2), new nn.Linear(2, 2)];
     forward(x: Tensor): Tensor {
+      for (const l of this.layers) x = l.call(x);
       return x;
     }
   }
@@ -222,6 +223,7 @@ describe('modules in plain arrays or objects are refused by field name', () => {
     ['a plain array of parameters', () => new ParamArrayNet().parameters(), "ParamArrayNet: field 'weights' holds parameters in a plain array"],
     ['nested arrays', () => String(new NestedNet()), "NestedNet: field 'stages' holds modules in a plain array"],
     ['inside a container', () => new nn.Sequential(new ArrayNet()).train(), "ArrayNet: field 'layers'"],
+    ['calling a hidden module from forward', () => new ArrayNet().call(sg.zeros([1, 2])), "ArrayNet: field 'layers' holds modules in a plain array"],
   ])('%s', (_what, fn, message) => {
     expect(fn).toThrow(message);
   });

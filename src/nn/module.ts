@@ -452,8 +452,10 @@ const outTapOp = defineOp<[BackwardHookCall, number, Tensor, Tensor], { call: Ba
 // its parameters would silently not be trained, saved or moved. Rather than registering such fields
 // implicitly (JS code mutates arrays freely, so an implicit registration could not stay in sync, and
 // it would invent state-dict keys PyTorch code never has), every discovery (parameters(), stateDict(),
-// train(), toString(), …) refuses them by field name and points to the containers that PyTorch users
-// know: ModuleList, ModuleDict and ParameterList give exactly PyTorch's keys (`layers.0.weight`).
+// train(), toString(), … and call() of a hidden child, which looks up its path) refuses them by field
+// name and points to the containers PyTorch users know: ModuleList, ModuleDict and ParameterList give
+// exactly PyTorch's keys (`layers.0.weight`). JS has no hook after a subclass constructor, so this is
+// the earliest point: the first inspection or forward, which an optimizer's construction always is.
 
 /** What `v` hides (searching nested arrays/objects/Maps/Sets a few levels deep), or null. */
 function hiddenKind(v: unknown, depth = 0): 'module' | 'parameter' | null {
