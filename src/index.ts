@@ -33,3 +33,5 @@ export {
   KERNEL_NAMES, type Kernels, type KernelName, type BackendInfo, type KernelTableRow,
 } from './kernels/backend.js';
 export { systemInfo, formatSystemInfo, type SystemInfo } from './kernels/system_info.js';
+// Issue 11 (nn branch): torch.nn.functional as `F` (also `nn.functional`).
+export * as F from './nn/functional.js';

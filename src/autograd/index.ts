@@ -41,3 +41,7 @@ export { conv1d, type Conv1dOptions } from './ops/conv1d.js';
 export { convTranspose2d, type ConvTranspose2dOptions } from './ops/conv_transpose2d.js';
 export { interpolate, type InterpolateOptions, type InterpolateMode } from './ops/interpolate.js';
 export { dropout2d } from './ops/dropout2d.js';
+// Issue 11 (nn branch): more pointwise math, the activation functions and the elementwise losses.
+export * from './ops/unary_math.js';
+export * from './ops/activations.js';
+export * from './ops/loss_elementwise.js';

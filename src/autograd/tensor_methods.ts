@@ -16,6 +16,7 @@ import * as Sc from './ops/scatter.js';
 import * as Sn from './ops/scan.js';
 import * as Ro from './ops/reshape_ops.js';
 import * as So from './ops/sort.js';
+import * as UM from './ops/unary_math.js';
 
 declare module './tensor.js' {
   interface Tensor {
@@ -90,6 +91,17 @@ declare module './tensor.js' {
     chunk(chunks: number, dim?: number): Tensor[];
     sort(dim?: number, options?: So.SortOptions): So.SortResult;
     topk(k: number, dim?: number, options?: So.TopkOptions): So.SortResult;
+    sin(): Tensor;
+    cos(): Tensor;
+    erf(): Tensor;
+    sign(): Tensor;
+    rsqrt(): Tensor;
+    floor(): Tensor;
+    ceil(): Tensor;
+    round(options?: UM.RoundOptions): Tensor;
+    log2(): Tensor;
+    log1p(): Tensor;
+    expm1(): Tensor;
   }
 }
 
@@ -165,3 +177,14 @@ P.split = function (s, d) { return Ro.split(this, s, d); };
 P.chunk = function (c, d) { return Ro.chunk(this, c, d); };
 P.sort = function (d, o) { return So.sort(this, d, o); };
 P.topk = function (k, d, o) { return So.topk(this, k, d, o); };
+P.sin = function () { return UM.sin(this); };
+P.cos = function () { return UM.cos(this); };
+P.erf = function () { return UM.erf(this); };
+P.sign = function () { return UM.sign(this); };
+P.rsqrt = function () { return UM.rsqrt(this); };
+P.floor = function () { return UM.floor(this); };
+P.ceil = function () { return UM.ceil(this); };
+P.round = function (o) { return UM.round(this, o); };
+P.log2 = function () { return UM.log2(this); };
+P.log1p = function () { return UM.log1p(this); };
+P.expm1 = function () { return UM.expm1(this); };

@@ -15,3 +15,10 @@ export { Conv1d, type Conv1dLayerOptions } from './layers/conv1d.js';
 export { ConvTranspose2d, type ConvTranspose2dLayerOptions } from './layers/conv_transpose.js';
 export { Upsample, type UpsampleOptions } from './layers/upsample.js';
 export { Dropout2d } from './layers/dropout2d.js';
+// Issue 11 (nn branch): functional namespace, containers, activation and loss modules.
+export * as functional from './functional.js';
+export { ModuleList, ModuleDict, ParameterList } from './container.js';
+export { GELU, SiLU, LeakyReLU, ELU, Softplus, Hardtanh, ReLU6, Hardswish, Mish, LogSigmoid } from './layers/nonlinearities.js';
+export {
+  CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss, KLDivLoss,
+} from './layers/loss.js';
