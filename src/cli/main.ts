@@ -5,6 +5,7 @@ import { trainCommand, TRAIN_HELP } from './train.js';
 import { evaluateCommand, EVALUATE_HELP } from './evaluate.js';
 import { summaryCommand, SUMMARY_HELP } from './summary.js';
 import { gradflowCommand, GRADFLOW_HELP } from './gradflow.js';
+import { exportCommand, EXPORT_HELP, importCommand, IMPORT_HELP } from './export.js';
 
 const HELP = `Usage: skipgrad <command> [options]
 
@@ -13,6 +14,8 @@ Commands
   evaluate    test accuracy of a trained model
   summary     layer output shapes and parameter counts of ResNet-18
   gradflow    gradient norms through residual blocks vs a plain network
+  export      a run to PyTorch (model.py, state, train_ddp.py for torchrun) or to ONNX
+  import      a PyTorch checkpoint folder (from export or train_ddp.py) back into a run folder
 
 Run 'skipgrad <command> --help' for a command's options.`;
 
@@ -23,6 +26,8 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   evaluate: { run: evaluateCommand, help: EVALUATE_HELP },
   summary: { run: summaryCommand, help: SUMMARY_HELP },
   gradflow: { run: gradflowCommand, help: GRADFLOW_HELP },
+  export: { run: exportCommand, help: EXPORT_HELP },
+  import: { run: importCommand, help: IMPORT_HELP },
 };
 
 export async function main(argv: string[]): Promise<number> {
