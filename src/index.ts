@@ -14,3 +14,5 @@ export { setNumThreads, getNumThreads } from './kernels/threads/pool.js';
 export { reclaimMemory, kernelMemoryStats } from './kernels/memory/arena.js';
 export * as inspect from './inspect/index.js';
 export { inspectGradients } from './inspect/index.js';
+export * as exporters from './export/index.js';
+export { exportOnnx, exportRunToPytorch, importPytorchCheckpoint } from './export/index.js';

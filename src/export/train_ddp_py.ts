@@ -483,6 +483,8 @@ def main():
         os.makedirs(args.out, exist_ok=True)
         write_atomically(os.path.join(args.out, 'config.json'), json.dumps(config, indent=2) + '\n')
     run_steps, stopped = 0, False
+    if rank == 0 and pos['epoch'] >= epochs:
+        print('the run has done its %d epochs; pass --epochs to extend it' % epochs, flush=True)
     net.train()
     while pos['epoch'] < epochs:
         if pos['batch'] == 0:
@@ -552,7 +554,8 @@ def main():
         if stopped:
             break
     if rank == 0:
-        if stopped and pos['batch'] > 0:
+        # checkpoint/ always holds the state at the end of this run (also when it ran no step).
+        if pos['batch'] > 0 or run_steps == 0:
             save_checkpoint(pos)
         save_safetensors(os.path.join(args.out, 'model.safetensors'), model.state_dict(), model_metadata(config))
         write_metrics(os.path.join(args.out, 'metrics.csv'), history)
