@@ -18,7 +18,7 @@ export interface TorchSchedulerJson {
   class: TorchSchedulerClass;
   /** 'step': stepped after every batch; 'epoch': after every epoch. */
   interval: 'step' | 'epoch';
-  /** scheduler.state_dict(), minus what the constructor rebuilds (OneCycleLR's _anneal_func). */
+  /** scheduler.state_dict(), minus what the constructor rebuilds (OneCycleLR's anneal_func). */
   state: Record<string, unknown>;
   /** Constructor arguments that the state does not hold. */
   args: Record<string, unknown>;
@@ -108,7 +108,7 @@ const SCHEDULER_RENAMES: Record<string, string> = {
   stepCount: '_step_count', lastLr: '_last_lr', phases: '_schedule_phases', tMax: 'T_max',
 };
 /** Set by torch's constructor and not stored by skipgrad (torch's get_lr bookkeeping). */
-const TORCH_ONLY_SCHEDULER_KEYS = new Set(['verbose', '_get_lr_called_within_step', '_anneal_func']);
+const TORCH_ONLY_SCHEDULER_KEYS = new Set(['verbose', '_get_lr_called_within_step', 'anneal_func', '_anneal_func']);
 
 function phaseToTorch(p: Record<string, unknown>): Record<string, unknown> {
   const o: Record<string, unknown> = {};
@@ -128,7 +128,7 @@ export function schedulerToTorch(cls: TorchSchedulerClass, interval: 'step' | 'e
   const args: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(sd)) {
     if (k === 'annealStrategy') {
-      args.anneal_strategy = v; // torch keeps it as a bound method, _anneal_func, rebuilt by its constructor
+      args.anneal_strategy = v; // torch keeps it as a bound method, anneal_func, rebuilt by its constructor
       continue;
     }
     const key = SCHEDULER_RENAMES[k] ?? snake(k);

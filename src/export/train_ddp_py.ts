@@ -326,7 +326,8 @@ def make_scheduler(opt, saved, opt_json):
 def scheduler_state(sched, saved):
     if sched is None:
         return None
-    sd = {k: v for k, v in sched.state_dict().items() if k != '_anneal_func'}
+    # OneCycleLR's anneal_func (a bound method) is rebuilt by its constructor.
+    sd = {k: v for k, v in sched.state_dict().items() if not callable(v)}
     return {'class': saved['class'], 'interval': saved['interval'], 'state': sd, 'args': saved['args']}
 
 
