@@ -3,11 +3,11 @@
 // and GELU (stand-ins until the 'layers'/'nn' branches land: test/helpers/standin_layers.ts).
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as sg from '../src/index.js';
 import { main } from '../src/cli/main.js';
 import { ProtoWriter } from '../src/export/onnx/protobuf.js';
@@ -32,6 +32,7 @@ beforeAll(async () => {
 });
 
 afterEach(() => vi.restoreAllMocks());
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function logitsOf(model: sg.nn.Module, x: sg.Tensor): Float32Array {
   model.eval();
