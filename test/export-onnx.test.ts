@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import * as sg from '../src/index.js';
 import { main } from '../src/cli/main.js';
 import { ProtoWriter } from '../src/export/onnx/protobuf.js';
-import { GELU, LayerNorm, LeakyReLU, SiLU } from './helpers/standin_layers.js';
+import { GELU, LayerNorm, LeakyReLU, SiLU, Sigmoid, Tanh } from './helpers/standin_layers.js';
 
 const PY = '/usr/bin/python3';
 const hasOnnx = spawnSync(PY, ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0;
@@ -68,9 +68,12 @@ function checker(path: string): string {
 }
 
 function lnGeluModel(): sg.nn.Module {
-  const { Sequential, Conv2d, ReLU, Flatten, Linear, Dropout } = sg.nn;
+  const { Sequential, Conv2d, ReLU, Flatten, Linear, Dropout, AvgPool2d, MaxPool2d } = sg.nn;
   return new Sequential(
-    new Conv2d(1, 4, 3, { stride: 2 }), new ReLU(), new Flatten(), new Linear(4 * 13 * 13, 32),
+    // 'same' with an even kernel pads 1 before and 2 after; AvgPool2d without counting the padding.
+    new Conv2d(1, 4, 4, { padding: 'same', bias: false }), new Tanh(), new Conv2d(4, 4, 3, { stride: 2, dilation: 2 }),
+    new AvgPool2d(3, { stride: 2, padding: 1, countIncludePad: false }), new MaxPool2d(2, { stride: 1 }), new Sigmoid(),
+    new ReLU(), new Flatten(), new Linear(4 * 5 * 5, 32),
     new LayerNorm(32), new GELU(), new Linear(32, 16), new LayerNorm([16], { eps: 1e-3, elementwiseAffine: false }),
     new GELU({ approximate: 'tanh' }), new SiLU(), new Linear(16, 16), new LeakyReLU(0.1), new Dropout(0.3), new Linear(16, 10),
   );
@@ -92,7 +95,7 @@ describe('export to ONNX', () => {
     expect(maxAbsDiff((await onnxLogits(bytes, three)).data, want.subarray(0, 30))).toBeLessThan(1e-4);
   });
 
-  it('a model with LayerNorm, GELU (exact and tanh), SiLU and LeakyReLU', async () => {
+  it('a model with LayerNorm, GELU (exact and tanh), SiLU, LeakyReLU, Tanh, Sigmoid, AvgPool2d and \'same\' padding', async () => {
     sg.manualSeed(3);
     const model = lnGeluModel();
     perturb(model, 4);

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import * as sg from '../src/index.js';
 import { main } from '../src/cli/main.js';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
-import { GELU, LayerNorm, LeakyReLU, SiLU } from './helpers/standin_layers.js';
+import { GELU, LayerNorm, LeakyReLU, SiLU, Sigmoid, Tanh } from './helpers/standin_layers.js';
 
 const PY = '/usr/bin/python3';
 const TORCHRUN = '/usr/bin/torchrun';
@@ -167,11 +167,12 @@ describe.skipIf(!runTorch)('export to PyTorch and back', () => {
     });
   }, 180_000);
 
-  it('model.py of a model with LayerNorm, GELU, SiLU, LeakyReLU and BatchNorm1d: same keys, same outputs', async () => {
-    const { Sequential, Linear, Flatten, BatchNorm1d, Dropout } = sg.nn;
+  it('model.py of a model with LayerNorm, GELU, SiLU, LeakyReLU, Tanh, Sigmoid, pools and BatchNorm1d: same keys, same outputs', async () => {
+    const { Sequential, Linear, Flatten, BatchNorm1d, Dropout, Conv2d, AvgPool2d, MaxPool2d } = sg.nn;
     sg.manualSeed(5);
     const model = new Sequential(
-      new Flatten(), new Linear(784, 32), new BatchNorm1d(32, { eps: 1e-3, momentum: 0.2 }), new LayerNorm(32, { eps: 1e-4 }),
+      new Conv2d(1, 4, 4, { padding: 'same', bias: false }), new Tanh(), new AvgPool2d(2, { countIncludePad: false }),
+      new MaxPool2d(2, { stride: 1, dilation: 1 }), new Sigmoid(), new Flatten(), new Linear(4 * 13 * 13, 32), new BatchNorm1d(32, { eps: 1e-3, momentum: 0.2 }), new LayerNorm(32, { eps: 1e-4 }),
       new GELU({ approximate: 'tanh' }), new Linear(32, 16, { bias: false }), new LayerNorm([16], { elementwiseAffine: false }),
       new GELU(), new SiLU(), new Dropout(0.25), new Linear(16, 16), new LeakyReLU(0.2), new Linear(16, 10),
     );

@@ -94,3 +94,15 @@ export class LeakyReLU extends Module {
     return sg.sub(sg.relu(x), sg.mul(sg.relu(sg.neg(x)), this.negativeSlope));
   }
 }
+
+export class Tanh extends Module {
+  forward(x: sg.Tensor): sg.Tensor {
+    return sg.tanh(x);
+  }
+}
+
+export class Sigmoid extends Module {
+  forward(x: sg.Tensor): sg.Tensor {
+    return sg.sigmoid(x);
+  }
+}
