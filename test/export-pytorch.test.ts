@@ -109,10 +109,19 @@ describe.skipIf(!runTorch)('export to PyTorch and back', () => {
     expect(adam.scheduler.lastEpoch).toBe(8);
   }, 180_000);
 
-  it('a run continued in PyTorch is imported and continued by skipgrad train --resume', async () => {
-    expect((await cli('import', at('sgd-continued'), '--out', at('sgd-home'))).code).toBe(0);
-    expect((await cli('train', '--resume', at('sgd-home'), '--epochs', '3', '--threads', '1')).code).toBe(0);
-    const rows = await historyOf(at('sgd-home', 'checkpoint.safetensors'));
+  it('stopped mid-epoch in PyTorch (--max-steps 3), imported and resumed by skipgrad: the losses of an unbroken resume', async () => {
+    python([at('sgd-torch', 'train_ddp.py'), '--out', at('sgd-3'), '--epochs', '2', '--max-steps', '3', '--threads', '1']);
+    expect((await cli('import', at('sgd-3'), '--out', at('sgd-home'))).code).toBe(0);
+    expect((await cli('train', '--resume', at('sgd-home'), '--threads', '1')).code).toBe(0);
+    const home = (await historyOf(at('sgd-home', 'checkpoint.safetensors'))).filter((r) => r.step > 8);
+    const mine = (await historyOf(at('sgd-resumed', 'checkpoint.safetensors'))).filter((r) => r.step > 8);
+    expect(home.map((r) => r.step)).toEqual([9, 10, 11, 12, 13, 14, 15, 16]);
+    // Steps 9–11 ran in PyTorch, 12–16 in skipgrad, continuing the epoch's running means.
+    home.forEach((r, i) => expect(Math.abs(r.loss - mine[i].loss) / mine[i].loss).toBeLessThan(1e-4));
+    // And a run PyTorch finished is continued for a third epoch.
+    expect((await cli('import', at('sgd-continued'), '--out', at('sgd-home2'))).code).toBe(0);
+    expect((await cli('train', '--resume', at('sgd-home2'), '--epochs', '3', '--threads', '1')).code).toBe(0);
+    const rows = await historyOf(at('sgd-home2', 'checkpoint.safetensors'));
     expect(rows.at(-1)!.step).toBe(24);
     expect(rows.filter((r) => r.step > 16).every((r) => Number.isFinite(r.loss))).toBe(true);
   }, 180_000);
