@@ -27,14 +27,13 @@ const at = (...p: string[]) => join(root, ...p);
 async function cli(...argv: string[]): Promise<{ code: number; out: string }> {
   const out: string[] = [];
   vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const e = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
   vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
   vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
   try {
     return { code: await main(argv), out: out.join('\n') };
   } finally {
     vi.restoreAllMocks();
-    void e;
   }
 }
 
