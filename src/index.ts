@@ -35,3 +35,5 @@ export {
 export { systemInfo, formatSystemInfo, type SystemInfo } from './kernels/system_info.js';
 // Issue 11 (nn branch): torch.nn.functional as `F` (also `nn.functional`).
 export * as F from './nn/functional.js';
+export * as exporters from './export/index.js';
+export { exportOnnx, exportRunToPytorch, importPytorchCheckpoint } from './export/index.js';

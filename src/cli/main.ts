@@ -7,6 +7,7 @@ import { summaryCommand, SUMMARY_HELP } from './summary.js';
 import { gradflowCommand, GRADFLOW_HELP } from './gradflow.js';
 import { infoCommand, INFO_HELP } from './info.js';
 import { setBackend } from '../kernels/backend.js';
+import { exportCommand, EXPORT_HELP, importCommand, IMPORT_HELP } from './export.js';
 
 const HELP = `Usage: skipgrad <command> [options]
 
@@ -16,6 +17,8 @@ Commands
   summary     layer output shapes and parameter counts of ResNet-18
   gradflow    gradient norms through residual blocks vs a plain network
   info        the kernel backend in use, native library, CPU features, threads, kernel table
+  export      a run to PyTorch (model.py, state, train_ddp.py for torchrun) or to ONNX
+  import      a PyTorch checkpoint folder (from export or train_ddp.py) back into a run folder
 
 Global option (before or after the command)
   --backend NAME   kernel backend: native, wasm or reference (default: SKIPGRAD_BACKEND, else
@@ -31,6 +34,8 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   summary: { run: summaryCommand, help: SUMMARY_HELP },
   gradflow: { run: gradflowCommand, help: GRADFLOW_HELP },
   info: { run: infoCommand, help: INFO_HELP },
+  export: { run: exportCommand, help: EXPORT_HELP },
+  import: { run: importCommand, help: IMPORT_HELP },
 };
 
 /** Takes the global `--backend NAME` / `--backend=NAME` out of argv: what is left, and the name (or undefined). */
