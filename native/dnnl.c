@@ -24,7 +24,6 @@ enum { FWD_TRAINING = 64, BWD_DATA = 160, BWD_WEIGHTS = 192, CONV_DIRECT = 1, EN
 enum { Q_SRC = 129, Q_DIFF_SRC, Q_WEIGHTS, Q_DIFF_WEIGHTS, Q_DST, Q_DIFF_DST };
 enum { ARG_SRC = 1, ARG_DST = 17, ARG_WEIGHTS = 33, ARG_BIAS = 41, ARG_DIFF_SRC = 129, ARG_DIFF_DST = 145,
        ARG_DIFF_WEIGHTS = 161, ARG_DIFF_BIAS = 169 };
-#define MEMORY_ALLOCATE ((void *)(size_t)-1)
 #define MD2_BYTES 2048      // sizeof(dnnl_memory_desc_t) is 696 in 2.6; room for other 2.x
 #define OPDESC2_BYTES 16384 // sizeof(dnnl_convolution_desc_t) is 5976 in 2.6
 
@@ -44,6 +43,7 @@ static struct {
   st (*md_create3)(void **, int, const dim *, int, int);
   st (*md_destroy3)(void *);
   int (*md_equal)(const void *, const void *);
+  size_t (*md_size)(const void *);
   st (*fwd2)(void *, int, int, const void *, const void *, const void *, const void *, const dim *, const dim *, const dim *, const dim *);
   st (*bwd_data2)(void *, int, const void *, const void *, const void *, const dim *, const dim *, const dim *, const dim *);
   st (*bwd_w2)(void *, int, const void *, const void *, const void *, const void *, const dim *, const dim *, const dim *, const dim *);
@@ -123,6 +123,7 @@ static void load(void) {
   SYM(stream_destroy, "dnnl_stream_destroy");
   SYM(sgemm, "dnnl_sgemm");
   SYM(md_equal, "dnnl_memory_desc_equal");
+  SYM(md_size, "dnnl_memory_desc_get_size");
   SYM(query_md, "dnnl_primitive_desc_query_md");
   SYM(pd_destroy, "dnnl_primitive_desc_destroy");
   SYM(reorder_pd, "dnnl_reorder_primitive_desc_create");
@@ -206,6 +207,7 @@ enum { K_FWD, K_BWD_DATA, K_BWD_W };
 
 typedef struct {
   void *user_md, *user_mem, *mem, *reorder;
+  size_t bytes; // of `mem` when it is the primitive's own layout (placed in the context's scratch)
   int arg, output;
 } slot;
 
@@ -220,6 +222,11 @@ typedef struct {
 struct dn_ctx {
   void *stream;
   int blocked;
+  // One buffer for every reordered tensor of the call in flight: the primitives' layouts live
+  // there only for the span of a call, so entries do not each keep their own copies (which cost
+  // ~90 MB of peak RSS in a ResNet-18 28x28 b64 training step).
+  void *scratch;
+  size_t scratch_bytes;
   int next; // round-robin eviction
   entry cache[CACHE_SIZE];
 };
@@ -249,6 +256,7 @@ void dn_ctx_free(dn_ctx *c) {
   if (!c) return;
   for (int i = 0; i < CACHE_SIZE; i++) if (c->cache[i].used) entry_clear(&c->cache[i]);
   D.stream_destroy(c->stream);
+  free(c->scratch);
   free(c);
 }
 
@@ -262,7 +270,8 @@ static int add_slot(entry *e, void *user_md, const void *md, int arg, int output
   s->output = output;
   if (!user_md || !md || D.mem_create(&s->user_mem, user_md, D.engine, NULL) != 0) return 0;
   if (D.md_equal(user_md, md)) { s->mem = s->user_mem; return 1; }
-  if (D.mem_create(&s->mem, md, D.engine, MEMORY_ALLOCATE) != 0) { s->mem = NULL; return 0; }
+  s->bytes = (D.md_size(md) + 63) & ~(size_t)63;
+  if (D.mem_create(&s->mem, md, D.engine, NULL) != 0) { s->mem = NULL; return 0; } // placed per call
   void *rpd = NULL;
   if (D.reorder_pd(&rpd, output ? md : user_md, D.engine, output ? user_md : md, D.engine, NULL) != 0) return 0;
   int ok = D.prim_create(&s->reorder, rpd) == 0;
@@ -395,9 +404,22 @@ static entry *lookup(dn_ctx *c, int kind, int with_bias, const int *p) {
 
 static int run(dn_ctx *c, entry *e, void *const *handles) {
   exec_arg args[MAX_SLOTS];
+  size_t need = 0;
+  for (int i = 0; i < e->nslots; i++) if (e->s[i].mem != e->s[i].user_mem) need += e->s[i].bytes;
+  if (need > c->scratch_bytes) {
+    free(c->scratch);
+    c->scratch_bytes = 0;
+    if (posix_memalign(&c->scratch, 64, need) != 0) { c->scratch = NULL; return 0; }
+    c->scratch_bytes = need;
+  }
+  size_t at = 0;
   for (int i = 0; i < e->nslots; i++) {
     slot *s = &e->s[i];
     if (D.mem_set_handle(s->user_mem, handles[i]) != 0) return 0;
+    if (s->mem != s->user_mem) {
+      if (D.mem_set_handle(s->mem, (char *)c->scratch + at) != 0) return 0;
+      at += s->bytes;
+    }
     args[i].arg = s->arg;
     args[i].mem = s->mem;
   }
