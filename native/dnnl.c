@@ -70,7 +70,7 @@ static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 
 static void *sym(const char *name, int required) {
   void *f = dlsym(D.lib, name);
-  if (!f && required && !D.reason[0]) snprintf(D.reason, sizeof D.reason, "%s has no symbol %s", D.library, name);
+  if (!f && required && !D.reason[0]) snprintf(D.reason, sizeof D.reason, "%.400s has no symbol %.80s", D.library, name);
   return f;
 }
 #define SYM(field, name) (*(void **)&D.field = sym(name, 1))

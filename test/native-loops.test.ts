@@ -172,9 +172,13 @@ describe('native backend degrades with a reason', () => {
     expect(out.s.reason).toMatch(/SKIPGRAD_DNNL_PATH=\/nonexistent\/libdnnl\.so: .*No such file/);
     expect(out.gemm).toBe(false);
     expect(out.relu).toBe(false);
+    // a library that is not oneDNN: named, with the symbol it lacks
+    const other = spawnSync(process.execPath, ['-e', code], { env: { ...process.env, SKIPGRAD_DNNL_PATH: 'libm.so.6' }, encoding: 'utf8' });
+    expect(other.status, other.stderr).toBe(0);
+    expect(JSON.parse(other.stdout).s).toMatchObject({ loaded: false, reason: 'libm.so.6 has no symbol dnnl_version' });
   });
 
-  it('no addon (SKIPGRAD_NATIVE_ADDON points nowhere): nativeStatus says so and kernels decline', async () => {
+  it('no addon (SKIPGRAD_NATIVE_ADDON points nowhere), or SKIPGRAD_NATIVE=0: nativeStatus says so and kernels decline', async () => {
     vi.stubEnv('SKIPGRAD_NATIVE_ADDON', '/nonexistent/skipgrad_native.node');
     vi.resetModules();
     try {
@@ -183,6 +187,12 @@ describe('native backend degrades with a reason', () => {
       expect(s).toMatchObject({ loaded: false, addonPath: null, library: null });
       expect(s.reason).toMatch(/native addon not built \(no \/nonexistent\/skipgrad_native\.node/);
       expect(fresh.nativeKernels.reluForward!(new Float32Array(2), new Float32Array(2))).toBe(false);
+      vi.stubEnv('SKIPGRAD_NATIVE_ADDON', '');
+      vi.stubEnv('SKIPGRAD_NATIVE', '0');
+      vi.resetModules();
+      const off = await import('../src/kernels/native/index.js');
+      expect(off.nativeStatus()).toMatchObject({ loaded: false, reason: 'disabled by SKIPGRAD_NATIVE=0' });
+      expect(off.nativeKernels.gemm!(false, false, 1, 1, 1, 1, new Float32Array(1), 0, 1, new Float32Array(1), 0, 1, 0, new Float32Array(1), 0, 1)).toBe(false);
     } finally {
       vi.unstubAllEnvs();
       vi.resetModules();
