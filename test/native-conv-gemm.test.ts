@@ -15,7 +15,10 @@ import { abs, randomF32, rng } from './helpers/random.js';
 
 const status = nativeStatus();
 const suite = status.loaded ? describe : describe.skip;
-if (!status.loaded) it.skip(`native backend not loaded: ${status.reason}`, () => {});
+if (!status.loaded) {
+  it.skip(`native backend not loaded: ${status.reason}`, () => {});
+  console.warn(`native-conv-gemm.test.ts: native kernel tests skipped: ${status.reason}`);
+}
 
 afterAll(() => {
   if (status.loaded) {

@@ -19,7 +19,10 @@ import { randomF32, rng } from './helpers/random.js';
 
 const status = nativeStatus();
 const suite = status.loaded ? describe : describe.skip;
-if (!status.loaded) it.skip(`native backend not loaded: ${status.reason}`, () => {});
+if (!status.loaded) {
+  it.skip(`native backend not loaded: ${status.reason}`, () => {});
+  console.warn(`native-loops.test.ts: native kernel tests skipped: ${status.reason}`);
+}
 
 /** Random values with NaN, +-Inf, -0 and ties sprinkled in. */
 function awkward(n: number, seed: number, resident = false): Float32Array {
