@@ -51,7 +51,7 @@ static int number(napi_env env, napi_value v, double *out) { return napi_get_val
 /** An integer argument in [lo, hi]. */
 static int integer(napi_env env, napi_value v, double lo, double hi, long *out) {
   double d;
-  if (!number(env, v, &d) || d != (double)(long)d || d < lo || d > hi) return 0;
+  if (!number(env, v, &d) || !(d >= lo && d <= hi) || d != (double)(long)d) return 0; // range first: the cast needs it
   *out = (long)d;
   return 1;
 }
