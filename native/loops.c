@@ -19,7 +19,8 @@ CLONES void relu_forward(const float *x, float *out, long n) {
 }
 
 CLONES void relu_backward(const float *g, const float *x, float *out, long n) {
-  for (long i = 0; i < n; i++) out[i] = g[i] * (x[i] > 0 ? 1.0f : 0.0f); // a product: NaN gradients stay NaN
+  // A product, so NaN gradients stay NaN; a NaN x passes g (x <= 0 is false for NaN), as PyTorch.
+  for (long i = 0; i < n; i++) out[i] = g[i] * (x[i] <= 0 ? 0.0f : 1.0f);
 }
 
 CLONES int all_finite(const float *x, long n) {

@@ -21,7 +21,7 @@ afterEach(() => vi.restoreAllMocks());
 
 describe('skipgrad train --detect-anomaly', () => {
   const out = () => join(mkdtempSync(join(tmpdir(), 'skipgrad-anomaly-')), 'run');
-  const diverging = ['train', '--lr', '1e9', '--limit', '256', '--epochs', '1'];
+  const diverging = ['train', '--lr', '1e6', '--limit', '256', '--epochs', '1'];
 
   it('stops a diverging run with an anomaly error naming the op and the module', async () => {
     const r = await run(...diverging, '--detect-anomaly', '--out', out());
