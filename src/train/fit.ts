@@ -64,6 +64,8 @@ export interface FitOptions {
   onStep?: (step: number, loss: number) => void;
   /** Anything worth keeping with the run (CLI flags), saved in the checkpoint. */
   config?: Record<string, unknown>;
+  // --- issue 13 (gradflow): called right after backward with the global step (1-based) ---
+  onAfterBackward?: (model: TrainableModule, step: number) => void;
 }
 
 export interface FitResult {
@@ -194,6 +196,7 @@ export async function fit(options: FitOptions): Promise<FitResult> {
       const logits = model.call(x);
       const loss = lossFn(logits, y);
       loss.backward();
+      options.onAfterBackward?.(model, pos.step + 1); // --- issue 13 (gradflow) ---
       optimizer.step();
       if (scheduler && interval === 'step') scheduler.step();
       const dt = (performance.now() - t0) / 1000;
