@@ -5,6 +5,7 @@ import { trainCommand, TRAIN_HELP } from './train.js';
 import { evaluateCommand, EVALUATE_HELP } from './evaluate.js';
 import { summaryCommand, SUMMARY_HELP } from './summary.js';
 import { gradflowCommand, GRADFLOW_HELP } from './gradflow.js';
+import { dashboardCommand, DASHBOARD_HELP } from './dashboard.js';
 
 const HELP = `Usage: skipgrad <command> [options]
 
@@ -13,6 +14,7 @@ Commands
   evaluate    test accuracy of a trained model
   summary     layer output shapes and parameter counts of ResNet-18
   gradflow    gradient norms through residual blocks vs a plain network
+  dashboard   live page of run folders: curves, gradient flow, evaluation
 
 Run 'skipgrad <command> --help' for a command's options.`;
 
@@ -23,6 +25,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   evaluate: { run: evaluateCommand, help: EVALUATE_HELP },
   summary: { run: summaryCommand, help: SUMMARY_HELP },
   gradflow: { run: gradflowCommand, help: GRADFLOW_HELP },
+  dashboard: { run: dashboardCommand, help: DASHBOARD_HELP },
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -19,6 +19,7 @@ import { setNumThreads, getNumThreads } from '../kernels/threads/pool.js';
 import { fit } from '../train/fit.js';
 import { UsageError, choiceFlag, floatFlag, intFlag, parseFlags } from './args.js';
 import { loadSplits } from './data_args.js';
+import { WATCH_FLAGS, WATCH_HELP, parseWatchFlags, startWatch } from './train_watch.js'; // --- issue 13 ---
 import { buildModel, evalTransform, trainTransform, type ModelConfig } from './model_config.js';
 
 export const TRAIN_HELP = `Usage: skipgrad train [options]
@@ -54,6 +55,7 @@ Run
   --d2l                   the seed chapter's exact recipe: Xavier init, plain SGD lr 0.05,
                           batch 256, 10 epochs, resize 96, no scheduler
   -h, --help
+${WATCH_HELP}
 
 Ctrl-C finishes the current step, saves a checkpoint and exits; --resume picks it up.`;
 
@@ -91,6 +93,7 @@ const FLAGS = {
   'weight-decay': { type: 'string' }, scheduler: { type: 'string' }, 'label-smoothing': { type: 'string' },
   seed: { type: 'string' }, threads: { type: 'string' }, out: { type: 'string' }, resume: { type: 'string' },
   'detect-anomaly': { type: 'boolean' }, d2l: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  ...WATCH_FLAGS, // --- issue 13 (watch it learn) ---
 } as const;
 
 function configFromFlags(f: Record<string, string | boolean | undefined>, base: TrainConfig): TrainConfig {
@@ -168,6 +171,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   }
   const threads = intFlag('train', 'threads', f.threads);
   if (threads !== undefined) setNumThreads(threads);
+  const watchOptions = parseWatchFlags(f); // --- issue 13 (watch it learn) ---
   manualSeed(config.seed);
 
   const { train, test, source } = await loadSplits('train', config.data, config.testData);
@@ -204,10 +208,12 @@ export async function trainCommand(argv: string[]): Promise<number> {
   process.on('SIGINT', onSigint);
   const lossFn = (logits: Parameters<typeof crossEntropy>[0], y: Parameters<typeof crossEntropy>[1]) =>
     crossEntropy(logits, y, { labelSmoothing: config.labelSmoothing });
+  const watch = await startWatch(watchOptions, model, outDir); // --- issue 13 (watch it learn) ---
   const run = () =>
     fit({
       model, trainLoader, testLoader, optimizer, scheduler, schedulerInterval: interval, epochs: config.epochs, lossFn,
       outDir, resume: f.resume !== undefined, signal: controller.signal, config: { ...config },
+      onAfterBackward: watch.onAfterBackward, // --- issue 13 (watch it learn) ---
     });
   try {
     const result = f['detect-anomaly'] ? await detectAnomaly(run) : await run();
@@ -223,5 +229,6 @@ export async function trainCommand(argv: string[]): Promise<number> {
     return 0;
   } finally {
     process.off('SIGINT', onSigint);
+    await watch.close(); // --- issue 13 (watch it learn) ---
   }
 }

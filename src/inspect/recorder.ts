@@ -18,8 +18,9 @@ export interface GradflowRecorderOptions {
   every: number;
   /** Appends rows here (header written when the file is new); omit to keep records in memory only. */
   csvPath?: string;
-  /** The first step this recorder will see (a resumed run's next step; default 1). Rows of the
-   * CSV at or after it are dropped, so a resumed run does not repeat steps. */
+  /** The first step this recorder will see (default 1): its hooks go in for it when it is recorded.
+   * Whatever the first afterBackward(step) is, CSV rows from `step` on are dropped then, so a
+   * resumed run does not repeat the steps it redoes. */
   firstStep?: number;
   /** Keep every record in `records` (default true; false keeps only the latest). */
   keep?: boolean;
@@ -57,6 +58,7 @@ export class GradflowRecorder {
   #probes: Probe[] = [];
   #armedFor: number | null = null;
   #closed = false;
+  #seenFirst = false;
 
   constructor(model: Module, options: GradflowRecorderOptions) {
     const { every, csvPath, firstStep = 1, keep = true } = options;
@@ -67,7 +69,7 @@ export class GradflowRecorder {
     this.every = every;
     this.csvPath = csvPath;
     this.#keep = keep;
-    if (csvPath) this.#prepareCsv(csvPath, firstStep);
+    if (csvPath) this.#prepareCsv(csvPath, Infinity);
     if (this.isRecordedStep(firstStep)) this.#arm(firstStep);
   }
 
@@ -79,6 +81,8 @@ export class GradflowRecorder {
   /** Call right after the backward of global step `step` (1-based). Returns the record when it measured this step. */
   afterBackward(step: number): GradflowRecord | null {
     if (this.#closed) return null;
+    if (!this.#seenFirst && this.csvPath) this.#prepareCsv(this.csvPath, step);
+    this.#seenFirst = true;
     let record: GradflowRecord | null = null;
     if (this.#armedFor === step && this.#probes.length > 0) {
       record = { step, blocks: this.#probes.map(blockReport), params: paramReport(this.#model, []) };
