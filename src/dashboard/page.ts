@@ -172,9 +172,11 @@ function heatMap(parent, title, g, value, color, legend, id) {
   var cw = Math.max(3, Math.min(24, Math.floor(560 / Math.max(1, ns)))), ch = 18;
   var m = { l: 44, t: 24, b: 34 };
   var W = m.l + ns * cw + 12, H = m.t + nb * ch + m.b;
-  var card = h('div', { 'class': 'card', 'data-chart': id }, parent);
-  var svg = el('svg', { width: Math.max(W, 240), height: H }, card);
-  el('text', { x: 4, y: 15, 'font-size': 13, 'font-weight': 'bold' }, svg, title);
+  var card = h('div', { 'class': 'card', 'data-chart': id, style: 'max-width:' + Math.max(W, 300) + 'px' }, parent);
+  h('h3', {}, card, title);
+  m.t = 4;
+  H -= 20;
+  var svg = el('svg', { width: Math.max(W, 300), height: H }, card);
   for (var b = 0; b < nb; b++) {
     el('text', { x: m.l - 4, y: m.t + b * ch + 13, 'text-anchor': 'end', 'font-size': 11 }, svg, g.blocks[b]);
     for (var s = 0; s < ns; s++) {
@@ -189,7 +191,8 @@ function heatMap(parent, title, g, value, color, legend, id) {
     for (var i = 0; i < ns; i++) if (Math.abs(g.steps[i] - t) < Math.abs(g.steps[k] - t)) k = i;
     el('text', { x: m.l + k * cw + cw / 2, y: m.t + nb * ch + 13, 'text-anchor': 'middle', 'font-size': 11 }, svg, String(g.steps[k]));
   });
-  el('text', { x: m.l, y: H - 4, 'font-size': 11 }, svg, 'step  (' + legend + ')');
+  el('text', { x: m.l + (ns * cw) / 2, y: H - 4, 'text-anchor': 'middle', 'font-size': 11 }, svg, 'step');
+  h('div', { 'class': 'note' }, card, legend);
 }
 function logColor(lo, hi) {
   return function (v) {
@@ -218,11 +221,11 @@ function renderGradflow() {
     g.output.forEach(function (a) { a.forEach(function (v) { if (v > 0) logs.push(Math.log10(v)); }); });
     var e = ext(logs) || [0, 1];
     heatMap(row, 'gradient norm at each block output', g, function (b, s) { return g.output[b][s]; }, logColor(e[0], e[1]),
-      'dark: 1e' + e[0].toFixed(1) + ', light: 1e' + e[1].toFixed(1), r.id + ':output');
-    heatMap(row, 'shortcut vs branch: log10(via shortcut / via branch)', g, function (b, s) {
+      '‖∂L/∂output‖ on a log scale: dark 1e' + e[0].toFixed(1) + ', light 1e' + e[1].toFixed(1), r.id + ':output');
+    heatMap(row, 'input gradient: shortcut vs branch', g, function (b, s) {
       var a = g.inputViaShortcut[b][s], c = g.inputViaBranch[b][s];
       return a > 0 && c > 0 ? Math.log10(a / c) : null;
-    }, divColor, 'blue: more through the shortcut, red: more through the branch; grey: plain block', r.id + ':ratio');
+    }, divColor, 'log10(‖via shortcut‖ / ‖via branch‖) at each block input: blue = more through the shortcut, red = more through the convolutions, grey = no shortcut', r.id + ':ratio');
     var last = g.steps.length - 1;
     var pts = g.output.map(function (a, b) { return [b + 1, a[last]]; }).filter(function (p) { return p[1] > 0; });
     var first = g.output.map(function (a, b) { return [b + 1, a[0]]; }).filter(function (p) { return p[1] > 0; });
@@ -291,6 +294,7 @@ export function dashboardPage(): string {
 <meta charset="utf-8">
 <title>skipgrad dashboard</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <style>${CSS}</style>
 </head>
 <body>

@@ -1,7 +1,7 @@
 // The dashboard's HTTP server: node:http on 127.0.0.1 only, serving one self-contained page, the
 // runs' data as JSON, a Server-Sent Events stream that says when a run's files change, and a
 // fixed list of files from the run folders it was given. Nothing else on disk is reachable:
-// file names are matched against RUN_FILES (never joined from the URL), any URL holding `..`,
+// file names are matched against RUN_FILES (never joined from the URL), any URL holding `..`, a double encoding,
 // an encoded slash, dot or backslash is refused outright, and a file whose real path (symlinks
 // resolved) leaves its run folder is refused too.
 
@@ -35,7 +35,7 @@ const TYPES: Record<string, string> = {
 /** Whether a raw request target tries to step out of where it points (`..`, encoded separators or dots, backslashes). */
 export function isTraversal(rawUrl: string): boolean {
   const path = rawUrl.split('?')[0];
-  return /\.\.|%2e|%2f|%5c|\\|%00/i.test(path);
+  return /\.\.|%2e|%2f|%5c|%25|\\|%00/i.test(path);
 }
 
 function names(dirs: readonly string[]): string[] {
