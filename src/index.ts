@@ -14,3 +14,9 @@ export { setNumThreads, getNumThreads } from './kernels/threads/pool.js';
 export { reclaimMemory, kernelMemoryStats } from './kernels/memory/arena.js';
 export * as inspect from './inspect/index.js';
 export { inspectGradients } from './inspect/index.js';
+// --- issue 13 (watch it learn): pictures, evaluation helpers, the dashboard ---
+export * as plot from './plot/index.js';
+export * as dashboard from './dashboard/index.js';
+export { GradflowRecorder } from './inspect/index.js';
+export { confusionMatrix, perClassAccuracy } from './train/confusion.js';
+export { predict, writeEvaluationFiles } from './train/predictions.js';
