@@ -17,7 +17,8 @@ table.runs td, table.runs th { border: 1px solid #ddd; padding: 4px 10px; text-a
 .note { color: #777; font-size: 12px; }
 svg text { font-family: system-ui, sans-serif; }
 #status { font-size: 12px; color: #777; }
-img.eval { max-width: 100%; background: white; }
+img.eval { display: block; width: 570px; max-width: 100%; background: white; margin-bottom: 6px; }
+.eval-card { max-width: 590px; }
 `;
 
 const SCRIPT = String.raw`
@@ -169,7 +170,7 @@ function renderCurves() {
 // Blocks x steps heat map; value(b, s) -> number|null; color(v) -> css color.
 function heatMap(parent, title, g, value, color, legend, id) {
   var nb = g.blocks.length, ns = g.steps.length;
-  var cw = Math.max(3, Math.min(24, Math.floor(560 / Math.max(1, ns)))), ch = 18;
+  var cw = Math.max(3, Math.min(40, Math.floor(560 / Math.max(1, ns)))), ch = 18;
   var m = { l: 44, t: 24, b: 34 };
   var W = m.l + ns * cw + 12, H = m.t + nb * ch + m.b;
   var card = h('div', { 'class': 'card', 'data-chart': id, style: 'max-width:' + Math.max(W, 300) + 'px' }, parent);
@@ -242,7 +243,7 @@ function renderEval() {
   box.textContent = '';
   runs.forEach(function (r) {
     var d = data[r.id];
-    var sec = h('div', { 'class': 'card', 'data-run': r.id }, box);
+    var sec = h('div', { 'class': 'card eval-card', 'data-run': r.id }, box);
     h('h3', {}, sec, r.name);
     var files = d ? d.files : [];
     if (files.indexOf('confusion.svg') < 0) { h('div', { 'class': 'note' }, sec, 'not evaluated yet: skipgrad evaluate --checkpoint ' + r.dir); return; }
