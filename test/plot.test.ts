@@ -1,7 +1,11 @@
 // The pictures: ticks, downsampling, the training curves at any run length, the gradient-flow
 // figure's decade ticks and stage boundaries, the PNG encoder and the confusion helpers.
 
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
+import { type MetricRow, writeTrainingPlot } from '../src/train/metrics.js';
 import { describe, expect, it } from 'vitest';
 import { trainingCurvesSvg, type CurveRow } from '../src/plot/curves.js';
 import { gradflowChartSvg, stageBoundaries } from '../src/plot/gradflow.js';
@@ -72,6 +76,19 @@ describe('training curves', () => {
     expect(paths.length).toBe(4); // loss, train acc, test acc, lr
     for (const n of paths) expect(n).toBeLessThanOrEqual(MAX_DRAWN_POINTS + 1);
     expect(svg.length).toBeLessThan(400_000);
+  });
+});
+
+describe('curves.svg of a long run (issue 12: a stack overflow at ~100k history rows)', () => {
+  it('writeTrainingPlot draws 120,000 rows and names the run from config.json', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skipgrad-curves-'));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ width: 64, optimizer: 'sgd', lr: 0.1, scheduler: 'onecycle', batchSize: 128, data: '/data/fm' }));
+    const r: MetricRow[] = rows(120_000, 20).map((x) => ({ ...x, examplesPerSec: 300, seconds: x.step }));
+    r[r.length - 1].testAcc = 0.9;
+    await writeTrainingPlot(join(dir, 'curves.svg'), r);
+    const svg = readFileSync(join(dir, 'curves.svg'), 'utf8');
+    expect(svg).toContain('>ResNet-18 (width 64, sgd lr 0.1, onecycle, batch 128) on /data/fm</text>');
+    expect(svg).toContain('epoch 20: train loss 0.095, train acc 0.900, test acc 0.900');
   });
 });
 

@@ -194,6 +194,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       `${config.optimizer} lr ${config.lr}, ${config.scheduler} schedule, ${getNumThreads()} threads -> ${outDir}`,
   );
 
+  const watch = await startWatch(watchOptions, model, outDir); // --- issue 13 (watch it learn) ---
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -208,7 +209,6 @@ export async function trainCommand(argv: string[]): Promise<number> {
   process.on('SIGINT', onSigint);
   const lossFn = (logits: Parameters<typeof crossEntropy>[0], y: Parameters<typeof crossEntropy>[1]) =>
     crossEntropy(logits, y, { labelSmoothing: config.labelSmoothing });
-  const watch = await startWatch(watchOptions, model, outDir); // --- issue 13 (watch it learn) ---
   const run = () =>
     fit({
       model, trainLoader, testLoader, optimizer, scheduler, schedulerInterval: interval, epochs: config.epochs, lossFn,

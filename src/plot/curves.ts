@@ -55,8 +55,11 @@ export function trainingCurvesSvg(rows: readonly CurveRow[], options: CurvesOpti
   const xMax = rows.length ? rows[rows.length - 1].epoch : 1;
   // Same x range on every panel, from 0, so the panels line up.
   const x = { xMin: 0, xMax: Math.max(xMax, 1e-9) * 1.03, marginLeft: 80, marginRight: 130 };
+  const title = options.title ?? 'training curves';
+  // A long title (a long --data path) shrinks to fit rather than running off the edges.
+  const titleSize = Math.max(9, Math.min(14, Math.floor((width - 24) / (0.62 * title.length))));
   const body: string[] = [
-    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${esc(options.title ?? 'training curves')}</text>`,
+    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="${titleSize}" font-weight="bold">${esc(title)}</text>`,
     `<text x="${width / 2}" y="40" text-anchor="middle" font-size="13">${esc(finalFigures(rows))}</text>`,
   ];
   let y = head;
