@@ -1,14 +1,12 @@
 // What `train --gradflow-every N` costs on the default run (ResNet-18 width 64, batch 64, 28×28
-// embedded Fashion-MNIST, SGD momentum 0.9): the same training steps with and without a
-// GradflowRecorder, in alternating segments so a busy shared machine affects both alike.
+// embedded Fashion-MNIST, SGD momentum 0.9).
 //
-//   node dist/bench/gradflow_overhead.js [--every 50] [--segment 100] [--rounds 3] [--width 64] [--batch 64] [--json]
+//   node dist/bench/gradflow_overhead.js [--every 50] [--pairs 20] [--width 64] [--batch 64] [--json]
 //
-// Each round trains `segment` steps without a recorder (A), then `segment` with one (B), on one
-// continuing model. B records the steps of the segment that are multiples of `every`, exactly as
-// in a real run; the hooks go in after the step before each. Reported: mean ms/step of A and B,
-// the overhead (B/A − 1), the extra time (medians) of a recorded step and of the step that installs
-// hooks, and the overhead those extras amount to per step (robust to a machine whose load drifts).
+// A recorder only works on the steps it records (1 in N; the other steps run without hooks), so
+// the overhead is (extra time of a recorded step) / N / (time of a plain step). The extra time is
+// the median difference over pairs of adjacent plain and recorded steps on one continuing model,
+// which holds up on a machine shared with other jobs better than comparing long stretches.
 
 import {
   DataLoader, FashionMNIST, GradflowRecorder, SGD, crossEntropy, getNumThreads, manualSeed, models, reclaimMemory,
@@ -22,7 +20,6 @@ function flag(name: string, fallback: number): number {
   return v;
 }
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 const median = (xs: number[]) => {
   const s = [...xs].sort((p, q) => p - q);
   return s.length ? (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2 : NaN;
@@ -30,12 +27,10 @@ const median = (xs: number[]) => {
 
 async function main(): Promise<void> {
   const every = flag('every', 50);
-  const segment = flag('segment', 100);
-  const rounds = flag('rounds', 3);
+  const pairs = flag('pairs', 20);
   const width = flag('width', 64);
   const batchSize = flag('batch', 64);
   const json = process.argv.includes('--json');
-  if (segment % every !== 0) throw new Error(`gradflow_overhead: --segment (${segment}) must be a multiple of --every (${every})`);
   manualSeed(0);
   const train = await FashionMNIST.load({ train: true });
   const loader = new DataLoader(train, { batchSize, shuffle: true, seed: 0, dropLast: true });
@@ -67,45 +62,45 @@ async function main(): Promise<void> {
     return performance.now() - t0;
   };
   for (let i = 0; i < 5; i++) await runStep(); // warm-up: kernels compiled, arena filled
-  const a: number[] = [];
-  const b: number[] = [];
-  const recorded: number[] = [];
-  const arming: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    for (let i = 0; i < segment; i++) a.push(await runStep());
-    // Start B on a step that is not recorded, so it holds segment/every records like any stretch of a run.
-    while ((step + 1) % every === 0) a.push(await runStep());
-    const rec = new GradflowRecorder(model, { every, firstStep: step + 1, keep: false });
-    for (let i = 0; i < segment; i++) {
-      const s = step + 1;
-      const ms = await runStep((k) => void rec.afterBackward(k));
-      b.push(ms);
-      if (rec.isRecordedStep(s)) recorded.push(ms);
-      else if (rec.isRecordedStep(s + 1)) arming.push(ms);
+  // Pairs of adjacent steps, one plain and one recorded, in ABBA order so a load that drifts
+  // during a pair cancels out; the recorder is armed for exactly its step (hooks installed by the
+  // previous afterBackward, as in a run) and closed after it.
+  const plain: number[] = [];
+  const rec: number[] = [];
+  const diffs: number[] = [];
+  const recordedStep = async (): Promise<number> => {
+    const r = new GradflowRecorder(model, { every: 1, firstStep: step + 1, keep: false });
+    const ms = await runStep((k) => void r.afterBackward(k));
+    r.close();
+    return ms;
+  };
+  for (let i = 0; i < pairs; i++) {
+    let p: number;
+    let q: number;
+    if (i % 2 === 0) {
+      p = await runStep();
+      q = await recordedStep();
+    } else {
+      q = await recordedStep();
+      p = await runStep();
     }
-    rec.close();
+    plain.push(p);
+    rec.push(q);
+    diffs.push(q - p);
   }
-  const base = mean(a);
-  // On a shared machine the segment means drift with the load; the medians of the recorded and
-  // hook-installing steps against the plain steps' median show what the recorder itself adds.
-  const med = median(a);
-  const recordedExtra = median(recorded) - med;
-  const armingExtra = median(arming) - med;
+  const base = median(plain);
+  const extra = median(diffs);
   const result = {
-    name: 'gradflow-overhead', every, segment, rounds, width, batchSize, threads: getNumThreads(),
-    msPerStepWithout: Number(base.toFixed(2)), msPerStepWith: Number(mean(b).toFixed(2)),
-    overheadPercent: Number(((mean(b) / base - 1) * 100).toFixed(2)),
-    medianMsPerStep: Number(med.toFixed(2)),
-    recordedStepExtraMs: Number(recordedExtra.toFixed(1)), armingStepExtraMs: Number(armingExtra.toFixed(1)),
-    attributedOverheadPercent: Number((((recordedExtra + armingExtra) / every / med) * 100).toFixed(2)),
-    recordedSteps: recorded.length,
+    name: 'gradflow-overhead', every, pairs, width, batchSize, threads: getNumThreads(),
+    medianMsPerStep: Number(base.toFixed(1)), medianMsPerRecordedStep: Number(median(rec).toFixed(1)),
+    recordedStepExtraMs: Number(extra.toFixed(1)),
+    overheadPercent: Number(((extra / every / base) * 100).toFixed(2)),
   };
   if (json) console.log(JSON.stringify(result));
   else {
-    console.log(`ResNet-18 width ${width}, batch ${batchSize}, ${getNumThreads()} threads, --gradflow-every ${every}, ${rounds} rounds of ${segment}+${segment} steps`);
-    console.log(`without recorder ${result.msPerStepWithout} ms/step, with ${result.msPerStepWith} ms/step: overhead ${result.overheadPercent}%`);
-    console.log(`a recorded step costs ${result.recordedStepExtraMs} ms extra (${recorded.length} of them, medians), the step installing hooks ${result.armingStepExtraMs} ms`);
-    console.log(`attributed overhead: (recorded + installing extra) / every / median step = ${result.attributedOverheadPercent}%`);
+    console.log(`ResNet-18 width ${width}, batch ${batchSize}, ${getNumThreads()} threads, ${pairs} pairs of a plain and a recorded step`);
+    console.log(`plain step ${result.medianMsPerStep} ms, recorded step ${result.medianMsPerRecordedStep} ms (medians); a recorded step costs ${result.recordedStepExtraMs} ms more (median of the pairs)`);
+    console.log(`--gradflow-every ${every}: one recorded step in ${every}, overhead ${result.overheadPercent}% of training time`);
   }
 }
 
