@@ -63,6 +63,17 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
     expect(await page.$$eval('[data-chart="1:ratio"] rect.cell', (c) => c.length)).toBe(8);
   });
 
+  it('plots against steps when asked', async () => {
+    const byEpoch = await attr('path[data-series="0:loss"]', 'd');
+    await page.select('#x', 'step');
+    const byStep = await attr('path[data-series="0:loss"]', 'd');
+    expect(byStep).not.toBe(byEpoch);
+    expect(await attr('path[data-series="0:loss"]', 'data-points')).toBe('10');
+    expect(await texts('[data-chart="loss"] text')).toContain('step');
+    await page.select('#x', 'epoch');
+    expect(await attr('path[data-series="0:loss"]', 'd')).toBe(byEpoch);
+  });
+
   it('updates when the run folder gets a new epoch', async () => {
     const renders = Number(await attr('body', 'data-renders'));
     // fast-csv ends the file without a newline; train itself rewrites the file atomically.
