@@ -31,6 +31,9 @@ describe('train --gradflow-every and evaluate pictures', () => {
     expect(g.blocks).toEqual(['1.0', '1.1', '2.0', '2.1', '3.0', '3.1', '4.0', '4.1']);
     expect(g.output.every((row) => row.every((v) => v !== null && v > 0))).toBe(true);
     expect(g.params.length).toBeGreaterThan(60);
+    const svg0 = readFileSync(join(out, 'gradflow.svg'), 'utf8');
+    expect(svg0).toContain("Gradient at each block's output during training (steps 1–2)");
+    for (const s of ['>step 1</text>', '>step 2</text>', '>4.1</text>', '>b5</text>']) expect(svg0).toContain(s);
 
     const e = await run('evaluate', '--checkpoint', out, '--max-images', '5');
     expect(e.code, e.err).toBe(0);

@@ -1,9 +1,11 @@
 // The "watch it learn" flags of `skipgrad train`: --gradflow-every N (a GradflowRecorder writing
-// gradflow.csv into the run folder) and --dashboard (the live page on the run folder). Kept out
-// of train.ts so that file only spreads the flags in and calls startWatch.
+// gradflow.csv into the run folder, and gradflow.svg at the end) and --dashboard (the live page
+// on the run folder). Kept out of train.ts so that file only spreads the flags in and calls startWatch.
 
 import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { GradflowRecorder } from '../inspect/recorder.js';
+import { gradflowTrainingSvg } from '../inspect/recorder_plot.js';
 import type { Module } from '../nn/module.js';
 import { startDashboard, type Dashboard } from '../dashboard/server.js';
 import { UsageError, intFlag } from './args.js';
@@ -53,7 +55,13 @@ export async function startWatch(options: WatchOptions, model: Module, outDir: s
   return {
     onAfterBackward: recorder ? (_model, step) => void recorder!.afterBackward(step) : undefined,
     async close() {
-      recorder?.close();
+      if (recorder) {
+        recorder.close();
+        // The picture of the whole gradflow.csv, earlier sessions of a resumed run included.
+        const svg = gradflowTrainingSvg(recorder.csvPath!);
+        if (svg) await writeFile(join(outDir, 'gradflow.svg'), svg);
+        console.log(`gradient flow: ${recorder.csvPath}${svg ? `, ${join(outDir, 'gradflow.svg')}` : ''}`);
+      }
       if (dash) {
         await dash.close();
         console.log(`dashboard closed; look again with: skipgrad dashboard ${outDir}`);

@@ -65,6 +65,15 @@ function fmt(v) {
   return String(Number(v.toPrecision(4)));
 }
 
+// At most max evenly spaced items, the last one always kept (a long run stays quick to draw).
+function thin(items, max) {
+  if (items.length <= max) return items;
+  var out = [], stride = items.length / max;
+  for (var i = 0; i < max; i++) out.push(items[Math.floor(i * stride)]);
+  out[out.length - 1] = items[items.length - 1];
+  return out;
+}
+
 // series: [{name, color, dashed, markers, pts: [[x, y]...], id}]
 function lineChart(parent, title, yLabel, series, opts) {
   opts = opts || {};
@@ -97,9 +106,10 @@ function lineChart(parent, title, yLabel, series, opts) {
   el('text', { x: m.l + pw / 2, y: H - 6, 'text-anchor': 'middle', 'font-size': 12 }, svg, opts.xLabel || xKey);
   el('text', { transform: 'translate(13 ' + (m.t + ph / 2) + ') rotate(-90)', 'text-anchor': 'middle', 'font-size': 12 }, svg, yLabel);
   series.forEach(function (s) {
-    var pts = s.pts.filter(function (p) { return fin(p[0]) && fin(p[1]); });
+    var all = s.pts.filter(function (p) { return fin(p[0]) && fin(p[1]); });
+    var pts = thin(all, 2000);
     var d = pts.map(function (p, i) { return (i ? 'L' : 'M') + px(p[0]).toFixed(1) + ' ' + py(p[1]).toFixed(1); }).join(' ');
-    var path = el('path', { d: d || 'M0 0', fill: 'none', stroke: s.color, 'stroke-width': 2, 'data-series': s.id, 'data-points': pts.length }, svg);
+    var path = el('path', { d: d || 'M0 0', fill: 'none', stroke: s.color, 'stroke-width': 2, 'data-series': s.id, 'data-points': all.length, 'data-drawn': pts.length }, svg);
     if (s.dashed) path.setAttribute('stroke-dasharray', '6 4');
     if (!d) path.setAttribute('visibility', 'hidden');
     if (s.markers || pts.length <= 40) pts.forEach(function (p) {
@@ -168,7 +178,11 @@ function renderCurves() {
 }
 
 // Blocks x steps heat map; value(b, s) -> number|null; color(v) -> css color.
-function heatMap(parent, title, g, value, color, legend, id) {
+function heatMap(parent, title, g0, value0, color, legend, id) {
+  // Long runs: at most 300 step columns, evenly spaced.
+  var cols = thin(g0.steps.map(function (_, i) { return i; }), 300);
+  var g = { blocks: g0.blocks, steps: cols.map(function (i) { return g0.steps[i]; }) };
+  var value = function (b, s) { return value0(b, cols[s]); };
   var nb = g.blocks.length, ns = g.steps.length;
   var cw = Math.max(3, Math.min(40, Math.floor(560 / Math.max(1, ns)))), ch = 18;
   var m = { l: 44, t: 24, b: 34 };

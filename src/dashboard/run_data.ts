@@ -9,7 +9,7 @@ import { METRIC_COLUMNS } from '../train/metrics.js';
 
 /** The only files the dashboard serves from a run folder. */
 export const RUN_FILES = [
-  'metrics.csv', 'gradflow.csv', 'config.json', 'confusion.csv', 'confusion.svg', 'misclassified.svg', 'misclassified.png', 'curves.svg',
+  'metrics.csv', 'gradflow.csv', 'config.json', 'confusion.csv', 'confusion.svg', 'misclassified.svg', 'misclassified.png', 'curves.svg', 'gradflow.svg',
 ] as const;
 
 export interface MetricPoint {

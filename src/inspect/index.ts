@@ -12,3 +12,4 @@ export {
   GradflowRecorder, gradflowRecordLines, GRADFLOW_TRAIN_CSV_COLUMNS,
   type GradflowRecorderOptions, type GradflowRecord,
 } from './recorder.js';
+export { gradflowTrainingSvg } from './recorder_plot.js';
