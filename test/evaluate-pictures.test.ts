@@ -60,11 +60,23 @@ describe('train --gradflow-every and evaluate pictures', () => {
     for (const f of ['confusion.csv', 'confusion.svg', 'misclassified.svg']) expect(existsSync(join(elsewhere, f)), f).toBe(true);
   });
 
+  it('train --dashboard prints its 127.0.0.1 URL and closes the server when the run ends', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'skipgrad-eval-')), 'run');
+    const t = await run('train', '--width', '4', '--limit', '32', '--epochs', '1', '--batch-size', '32', '--out', out, '--dashboard');
+    expect(t.code, t.err).toBe(0);
+    const url = /dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(t.out)![1];
+    expect(t.out).toContain(`dashboard closed; look again with: skipgrad dashboard ${out}`);
+    await expect(fetch(url)).rejects.toThrow(); // closed with the run
+  });
+
   it('refuses a bad --gradflow-every before creating the run folder', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'skipgrad-eval-')), 'run');
     const r = await run('train', '--gradflow-every', '0', '--out', out);
     expect(r.code).toBe(2);
     expect(r.err).toBe("skipgrad train: --gradflow-every expects an integer >= 1, got '0'");
+    expect(existsSync(out)).toBe(false);
+    const p = await run('train', '--dashboard-port', '80', '--out', out);
+    expect(p.err).toBe('skipgrad train: --dashboard-port needs --dashboard');
     expect(existsSync(out)).toBe(false);
   });
 });
