@@ -37,3 +37,8 @@ export { systemInfo, formatSystemInfo, type SystemInfo } from './kernels/system_
 export * as F from './nn/functional.js';
 export * as exporters from './export/index.js';
 export { exportOnnx, exportRunToPytorch, importPytorchCheckpoint } from './export/index.js';
+// --- issue 13 (watch it learn): pictures, evaluation helpers, the dashboard ---
+export * as plot from './plot/index.js';
+export * as dashboard from './dashboard/index.js';
+export { GradflowRecorder } from './inspect/index.js';
+export { predict, writeEvaluationFiles } from './train/predictions.js';
