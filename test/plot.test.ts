@@ -144,11 +144,11 @@ describe('confusion helpers', () => {
     const acc = perClassAccuracy(m);
     expect(acc.slice(0, 3)).toEqual([1, 2 / 3, 0.5]);
     expect(acc[3]).toBeNaN();
-    expect(() => confusionMatrix([0, 3], [0, 1], 3)).toThrow('confusionMatrix: prediction 3 at index 1 is outside [0, 3)');
-    expect(() => confusionMatrix([0], [-1], 3)).toThrow('confusionMatrix: label -1 at index 0 is outside [0, 3)');
+    expect(() => confusionMatrix([0, 3], [0, 1], 3)).toThrow('confusionMatrix: predicted[1] is 3; expected an integer class in [0, 2]');
+    expect(() => confusionMatrix([0], [-1], 3)).toThrow('confusionMatrix: labels[0] is -1; expected an integer class in [0, 2]');
     expect(() => confusionMatrix([0, 1], [0], 3)).toThrow('confusionMatrix: 2 predictions but 1 labels');
-    expect(() => confusionMatrix([0.5], [0], 3)).toThrow(/prediction 0.5/);
-    expect(() => perClassAccuracy([[1, 2], [3]])).toThrow(/row 1 has 1 entries, expected 2/);
+    expect(() => confusionMatrix([0.5], [0], 3)).toThrow(/predicted\[0\] is 0.5/);
+    expect(() => perClassAccuracy([[1, 2], [3]])).toThrow(/row 1 has 1 columns; expected a square 2×2 matrix/);
   });
 
   it('the pictures name the classes and hold the counts and images', () => {

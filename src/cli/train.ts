@@ -2,7 +2,7 @@
 // library's `fit`. Every flag, the run folder and the data are checked before anything is written.
 
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { manualSeed } from '../autograd/random.js';
 import { crossEntropy } from '../autograd/ops/loss.js';
@@ -190,6 +190,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     }
   };
   process.on('SIGINT', onSigint);
+  // The dashboard watches the run folder, so it must exist (flags and data are checked by now).
+  if (watchOptions.dashboard) await mkdir(outDir, { recursive: true });
   const watch = await startWatch(watchOptions, outDir);
   const lossFn = (logits: Parameters<typeof crossEntropy>[0], y: Parameters<typeof crossEntropy>[1]) =>
     crossEntropy(logits, y, { labelSmoothing: config.labelSmoothing });
