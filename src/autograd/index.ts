@@ -34,3 +34,10 @@ export { pad, type PadMode, type PadOptions } from './ops/pad.js';
 export { cumsum, prod, logsumexp } from './ops/scan.js';
 export { flip, repeat, tril, triu, split, chunk } from './ops/reshape_ops.js';
 export { sort, topk, type SortResult, type SortOptions, type TopkOptions } from './ops/sort.js';
+// Types the exports above refer to in their signatures, so the API reference includes them.
+export type { Node, Edge, BackwardFn } from './node.js';
+export type { Pair } from './ops/conv2d.js';
+export type { GradcheckFailure } from './gradcheck.js';
+export type { RandomOptions } from './creation.js';
+export type { Shape } from '../kernels/shape.js';
+export type { FloatArray } from '../kernels/dtype.js';
