@@ -19,17 +19,17 @@ import * as So from './ops/sort.js';
 
 declare module './tensor.js' {
   interface Tensor {
-    /** Elementwise `this + other` with broadcasting, as `torch.add`; see {@link add}. */
+    /** Elementwise `this + other` with broadcasting, as `torch.add`; see {@link skipgrad!add | sg.add}. */
     add(other: TensorLike): Tensor;
-    /** Elementwise `this - other` with broadcasting, as `torch.sub`; see {@link sub}. */
+    /** Elementwise `this - other` with broadcasting, as `torch.sub`; see {@link skipgrad!sub | sg.sub}. */
     sub(other: TensorLike): Tensor;
-    /** Elementwise `this * other` with broadcasting, as `torch.mul`; see {@link mul}. */
+    /** Elementwise `this * other` with broadcasting, as `torch.mul`; see {@link skipgrad!mul | sg.mul}. */
     mul(other: TensorLike): Tensor;
     /**
      * Elementwise true division `this / other` with broadcasting (int32 / int32 gives float32), as `torch.div`.
      */
     div(other: TensorLike): Tensor;
-    /** Elementwise `this ** exponent` with broadcasting, as `torch.pow`; see {@link pow}. */
+    /** Elementwise `this ** exponent` with broadcasting, as `torch.pow`; see {@link skipgrad!pow | sg.pow}. */
     pow(exponent: TensorLike): Tensor;
     /** Elementwise `-this`, as `torch.neg`. */
     neg(): Tensor;
@@ -54,11 +54,12 @@ declare module './tensor.js' {
     clamp(min?: number | null, max?: number | null): Tensor;
     /**
      * Sum over all elements, or over `dim` (a dim or a list; negative counts from the end), as
-     * `torch.sum`. The sum of an empty tensor is 0. See {@link sum}.
+     * `torch.sum`. The sum of an empty tensor is 0. See {@link skipgrad!sum | sg.sum}.
      */
     sum(dim?: R.Dims, options?: R.ReduceOptions): Tensor;
     /**
-     * Mean over all elements or over `dim`, as `torch.mean`; the mean of nothing is NaN. See {@link mean}.
+     * Mean over all elements or over `dim`, as `torch.mean`; the mean of nothing is NaN.
+     * See {@link skipgrad!mean | sg.mean}.
      */
     mean(dim?: R.Dims, options?: R.ReduceOptions): Tensor;
     /**
@@ -74,7 +75,8 @@ declare module './tensor.js' {
      */
     argmax(dim?: number, options?: R.ReduceOptions): Tensor;
     /**
-     * Variance over `dim` (all elements when omitted), unbiased by default, as `torch.var`; see {@link variance}.
+     * Variance over `dim` (all elements when omitted), unbiased by default, as `torch.var`;
+     * see {@link skipgrad!variance | sg.variance}.
      */
     var(dim?: R.Dims, options?: R.VarOptions): Tensor;
     /** Matrix product with `torch.matmul`'s rules for 1-D, 2-D and batched (broadcast) operands. */
@@ -160,7 +162,10 @@ declare module './tensor.js' {
     narrow(dim: number, start: number, length: number): Tensor;
     /** The entries at the int32 `index` (1-D or 0-d) along `dim`, as `torch.index_select`. */
     indexSelect(dim: number, index: Tensor): Tensor;
-    /** Integer-tensor indexing of the leading dims, as `x[i0, i1, ...]` in PyTorch; see {@link index}. */
+    /**
+     * Integer-tensor indexing of the leading dims, as `x[i0, i1, ...]` in PyTorch;
+     * see {@link skipgrad!index | sg.index}.
+     */
     index(indices: Tensor | readonly Tensor[]): Tensor;
     /**
      * The elements where the int32 0/1 `mask` (broadcast) is 1, as a 1-D tensor, as `torch.masked_select`.
@@ -169,7 +174,8 @@ declare module './tensor.js' {
     /** `x[mask]` for an int32 0/1 mask shaped like the leading dims: the selected sub-tensors stacked. */
     maskedIndex(mask: Tensor): Tensor;
     /**
-     * A copy with `src` written at `index` along `dim`, as `torch.scatter` (out of place); see {@link scatter}.
+     * A copy with `src` written at `index` along `dim`, as `torch.scatter` (out of place);
+     * see {@link skipgrad!scatter | sg.scatter}.
      */
     scatter(dim: number, index: Tensor, src: TensorLike): Tensor;
     /** A copy with `src` added at `index` along `dim` (duplicates accumulate), as `torch.scatter_add`. */
