@@ -45,3 +45,10 @@ export { dropout2d } from './ops/dropout2d.js';
 export * from './ops/unary_math.js';
 export * from './ops/activations.js';
 export * from './ops/loss_elementwise.js';
+// Types the exports above refer to in their signatures, so the API reference includes them.
+export type { Node, Edge, BackwardFn } from './node.js';
+export type { Pair } from './ops/conv2d.js';
+export type { GradcheckFailure } from './gradcheck.js';
+export type { RandomOptions } from './creation.js';
+export type { Shape } from '../kernels/shape.js';
+export type { FloatArray } from '../kernels/dtype.js';
