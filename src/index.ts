@@ -1,4 +1,13 @@
-// skipgrad's public entry: `import * as sg from 'skipgrad'`.
+/**
+ * skipgrad's public entry: `import * as sg from 'skipgrad'`. A deep-learning framework for
+ * Node.js with PyTorch's semantics: `Tensor` with reverse-mode autodiff and the ops at the top
+ * level (`sg.tensor`, `sg.conv2d`, `sg.crossEntropy`, …, `defineOp` for new ones), and the
+ * namespaces `nn` (modules and layers), `models` (ResNets), `optim` (optimizers and schedulers),
+ * `data` (datasets, `DataLoader`, Fashion-MNIST) and `inspect` (gradient-flow reports), plus
+ * safetensors checkpoints and the kernel controls (`setKernelMode`, `setNumThreads`).
+ *
+ * @packageDocumentation
+ */
 export * from './autograd/index.js';
 export type { DType, TypedArray } from './kernels/dtype.js';
 export * as data from './data/index.js';
@@ -11,7 +20,7 @@ export { saveSafetensors, loadSafetensors, saveStateDict, loadStateDictFile } fr
 export { gemm, gemmReference } from './kernels/gemm.js';
 export { setKernelMode, getKernelMode, type KernelMode } from './kernels/mode.js';
 export { setNumThreads, getNumThreads } from './kernels/threads/pool.js';
-export { reclaimMemory, kernelMemoryStats } from './kernels/memory/arena.js';
+export { reclaimMemory, kernelMemoryStats, type ArenaStats } from './kernels/memory/arena.js';
 export * as inspect from './inspect/index.js';
 export { inspectGradients } from './inspect/index.js';
 // The training loop as a library: fit, evaluate and their metrics, callbacks and checkpoints (src/train).
@@ -33,3 +42,12 @@ export {
   KERNEL_NAMES, type Kernels, type KernelName, type BackendInfo, type KernelTableRow,
 } from './kernels/backend.js';
 export { systemInfo, formatSystemInfo, type SystemInfo } from './kernels/system_info.js';
+// Issue 11 (nn branch): torch.nn.functional as `F` (also `nn.functional`).
+export * as F from './nn/functional.js';
+export * as exporters from './export/index.js';
+export { exportOnnx, exportRunToPytorch, importPytorchCheckpoint } from './export/index.js';
+// --- issue 13 (watch it learn): pictures, evaluation helpers, the dashboard ---
+export * as plot from './plot/index.js';
+export * as dashboard from './dashboard/index.js';
+export { GradflowRecorder } from './inspect/index.js';
+export { predict, writeEvaluationFiles } from './train/predictions.js';

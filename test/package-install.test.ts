@@ -13,10 +13,11 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const built = existsSync(join(root, 'dist/src/cli/bin.js')) && existsSync(join(root, 'dist/src/index.js'));
 const exec = promisify(execFile);
 
-async function sh(cmd: string, args: string[], cwd: string): Promise<string> {
+async function sh(cmd: string, args: string[], cwd: string, only: 'stdout' | 'both' = 'both'): Promise<string> {
   try {
     const { stdout, stderr } = await exec(cmd, args, { cwd, maxBuffer: 64 << 20, env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false' } });
-    return stdout + stderr;
+    // npm's warnings go to stderr: output that is parsed (JSON) must be stdout alone.
+    return only === 'stdout' ? stdout : stdout + stderr;
   } catch (e) {
     const err = e as { stdout?: string; stderr?: string; message: string };
     throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd}: ${err.message}\n${err.stdout ?? ''}\n${err.stderr ?? ''}`.slice(0, 4000));
@@ -26,7 +27,7 @@ async function sh(cmd: string, args: string[], cwd: string): Promise<string> {
 describe.skipIf(!built)('the packed package, installed', () => {
   it('ships what the README links to and no source maps; installs; imports; trains and evaluates with npx', async () => {
     const work = mkdtempSync(join(tmpdir(), 'skipgrad-pack-'));
-    const packed = JSON.parse(await sh('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], root)) as Array<{ filename: string; files: Array<{ path: string }> }>;
+    const packed = JSON.parse(await sh('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], root, 'stdout')) as Array<{ filename: string; files: Array<{ path: string }> }>;
     const files = packed[0].files.map((f) => f.path);
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
     for (const f of ['README.md', 'CHANGELOG.md', 'BENCHMARKS.md', 'LICENSE', 'docs/extending.md', 'docs/gradient-flow.md', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/bin.js']) {

@@ -3,28 +3,26 @@
 
 import { fmt } from '../kernels/shape.js';
 import type { TypedArray } from '../kernels/dtype.js';
+import { currentModes, withModes } from './grad_mode.js';
 
-let anomalyEnabled = false;
 const moduleStack: string[] = [];
 
 export function isAnomalyEnabled(): boolean {
-  return anomalyEnabled;
+  return currentModes().anomaly;
 }
 
-/** Runs `fn` (forward and backward both count) with NaN/Inf detection on every op. */
+/**
+ * Runs `fn` (forward and backward both count) with NaN/Inf detection on every op. An async `fn`
+ * keeps detection on across its awaits (the mode is per async context, as noGrad's).
+ */
 export function detectAnomaly<T>(fn: () => T): T {
-  const prev = anomalyEnabled;
-  anomalyEnabled = true;
-  try {
-    return fn();
-  } finally {
-    anomalyEnabled = prev;
-  }
+  return withModes('detectAnomaly', { anomaly: true }, fn);
 }
 
 export function setAnomalyEnabled(on: boolean): boolean {
-  const prev = anomalyEnabled;
-  anomalyEnabled = on;
+  const modes = currentModes();
+  const prev = modes.anomaly;
+  modes.anomaly = on;
   return prev;
 }
 

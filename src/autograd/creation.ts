@@ -5,12 +5,17 @@ import { checkShape, fmt, sizeOf, type Shape } from '../kernels/shape.js';
 import { defaultGenerator, type Generator } from './random.js';
 import { Tensor, type NestedArray } from './tensor.js';
 
+/** Options of the creation functions, as PyTorch's `dtype=` and `requires_grad=` keywords. */
 export interface TensorOptions {
+  /** Element type; float32 unless the function says otherwise. */
   dtype?: DType;
+  /** Make the new tensor a leaf that requires grad (float dtypes only); default false. */
   requiresGrad?: boolean;
 }
 
+/** Options of the random creation functions. */
 export interface RandomOptions extends TensorOptions {
+  /** Draw from this generator instead of `defaultGenerator`. */
   generator?: Generator;
 }
 
@@ -74,6 +79,7 @@ export function tensor(
   return new Tensor(data, shape, options.requiresGrad);
 }
 
+/** A tensor of `shape` filled with `value`, as `torch.full` (float32 unless `dtype` says otherwise). */
 export function full(shape: Shape, value: number, options: TensorOptions = {}): Tensor {
   checkShape('full', shape);
   const dtype = checkDType('full', options.dtype);
@@ -83,18 +89,22 @@ export function full(shape: Shape, value: number, options: TensorOptions = {}): 
   return new Tensor(data, shape, options.requiresGrad);
 }
 
+/** A tensor of `shape` filled with 0, as `torch.zeros`; `[]` gives a 0-d tensor. */
 export function zeros(shape: Shape, options: TensorOptions = {}): Tensor {
   return full(shape, 0, options);
 }
 
+/** A tensor of `shape` filled with 1, as `torch.ones`. */
 export function ones(shape: Shape, options: TensorOptions = {}): Tensor {
   return full(shape, 1, options);
 }
 
+/** Zeros with `t`'s shape and dtype (unless `options.dtype` overrides it), as `torch.zeros_like`. */
 export function zerosLike(t: Tensor, options: TensorOptions = {}): Tensor {
   return zeros(t.shape, { dtype: t.dtype, ...options });
 }
 
+/** Ones with `t`'s shape and dtype (unless `options.dtype` overrides it), as `torch.ones_like`. */
 export function onesLike(t: Tensor, options: TensorOptions = {}): Tensor {
   return ones(t.shape, { dtype: t.dtype, ...options });
 }

@@ -11,6 +11,7 @@ import { setGradEnabled } from './grad_mode.js';
 import type { Edge, Node } from './node.js';
 import { Tensor, type GradHook } from './tensor.js';
 
+/** Options of `Tensor.backward`. */
 export interface BackwardOptions {
   /** Keep saved tensors so backward can run through this graph again. */
   retainGraph?: boolean;

@@ -8,6 +8,10 @@ import { Node, type Edge } from './node.js';
 import { Tensor } from './tensor.js';
 import { currentModulePath, firstNonFinite, isAnomalyEnabled, reportAnomaly } from './anomaly.js';
 
+/**
+ * What an op's `forward` and `backward` share, as the `ctx` of PyTorch's `autograd.Function`: the
+ * tensors saved for backward, free-form `state`, and which inputs need a gradient.
+ */
 export class Context<S extends object = Record<string, any>> {
   /** needsInputGrad[i]: whether argument i is a tensor that needs a gradient. Skip work when false. */
   readonly needsInputGrad: readonly boolean[];
@@ -16,14 +20,20 @@ export class Context<S extends object = Record<string, any>> {
   private saved: Tensor[] | null = [];
   private releasedName: string | null = null;
 
+  /** Made by `defineOp` for every call; user code receives it, never constructs it. */
   constructor(needsInputGrad: boolean[]) {
     this.needsInputGrad = needsInputGrad;
   }
 
+  /**
+   * Keeps `tensors` for backward (read back as `savedTensors`), as `ctx.save_for_backward`; they are
+   * freed after backward unless `retainGraph` is set.
+   */
   saveForBackward(...tensors: Tensor[]): void {
     this.saved = tensors;
   }
 
+  /** The tensors given to `saveForBackward`, in order; throws once the graph was freed by a backward. */
   get savedTensors(): Tensor[] {
     if (this.saved === null) {
       throw new Error(
@@ -42,12 +52,25 @@ export class Context<S extends object = Record<string, any>> {
   }
 }
 
+/**
+ * An op as `defineOp` takes it: a name (shown in `gradFn`, errors and anomaly reports), a forward
+ * that computes the output with graph recording off, and its backward beside it.
+ */
 export interface OpDefinition<Args extends unknown[], S extends object> {
   name: string;
+  /**
+   * Computes the output from the arguments (tensors or anything else), saving in `ctx` what backward needs.
+   */
   forward(ctx: Context<S>, ...args: Args): Tensor;
+  /**
+   * Maps the output's gradient to one gradient per argument, in argument order (null or undefined
+   * where none is needed, e.g. for non-tensor arguments or when `ctx.needsInputGrad[i]` is false).
+   * A gradient in the broadcast output shape is summed down to the input's shape by the engine.
+   */
   backward(ctx: Context<S>, gradOutput: Tensor): ReadonlyArray<Tensor | null | undefined>;
 }
 
+/** The differentiable function `defineOp` returns, carrying its `opName`. */
 export type Op<Args extends unknown[]> = ((...args: Args) => Tensor) & { readonly opName: string };
 
 /**

@@ -1,33 +1,55 @@
-// Whether ops record the graph. Off inside op forwards/backwards and inside `noGrad`.
+// Whether ops record the graph (off inside op forwards/backwards and inside `noGrad`) and whether
+// anomaly mode checks them. Both live in one per-async-context record (Node's AsyncLocalStorage),
+// so `noGrad(async () => …)` and `detectAnomaly(async () => …)` hold across every `await` inside
+// the callback and do not leak into code running concurrently outside it. Plain synchronous
+// callbacks behave exactly as before.
 
-let enabled = true;
+import { AsyncLocalStorage } from 'node:async_hooks';
 
-export function isGradEnabled(): boolean {
-  return enabled;
+export interface Modes {
+  grad: boolean;
+  anomaly: boolean;
 }
 
+/** The modes of code that runs outside any noGrad/enableGrad/detectAnomaly callback. */
+const rootModes: Modes = { grad: true, anomaly: false };
+const storage = new AsyncLocalStorage<Modes>();
+
+/** The live record of the current context; setGradEnabled/setAnomalyEnabled change it in place. */
+export function currentModes(): Modes {
+  return storage.getStore() ?? rootModes;
+}
+
+/**
+ * Runs `fn` (sync or async) in a new context: the current modes with `change` applied. Its
+ * continuations after `await` keep that context; the caller's own context is untouched.
+ */
+export function withModes<T>(op: string, change: Partial<Modes>, fn: () => T): T {
+  if (typeof fn !== 'function') throw new Error(`${op}: expected a callback function, got ${typeof fn}`);
+  return storage.run({ ...currentModes(), ...change }, fn);
+}
+
+export function isGradEnabled(): boolean {
+  return currentModes().grad;
+}
+
+/**
+ * Turns graph recording on or off in the current context (PyTorch's torch.set_grad_enabled) and
+ * returns the previous setting. Prefer noGrad/enableGrad, which scope the change to a callback.
+ */
 export function setGradEnabled(on: boolean): boolean {
-  const prev = enabled;
-  enabled = on;
+  const modes = currentModes();
+  const prev = modes.grad;
+  modes.grad = on;
   return prev;
 }
 
-/** Runs `fn` without recording the graph (PyTorch's `torch.no_grad()`). */
+/** Runs `fn` without recording the graph (PyTorch's `torch.no_grad()`), across its awaits too. */
 export function noGrad<T>(fn: () => T): T {
-  const prev = setGradEnabled(false);
-  try {
-    return fn();
-  } finally {
-    setGradEnabled(prev);
-  }
+  return withModes('noGrad', { grad: false }, fn);
 }
 
-/** Runs `fn` with graph recording on, even inside `noGrad`. */
+/** Runs `fn` with graph recording on, even inside `noGrad`, across its awaits too. */
 export function enableGrad<T>(fn: () => T): T {
-  const prev = setGradEnabled(true);
-  try {
-    return fn();
-  } finally {
-    setGradEnabled(prev);
-  }
+  return withModes('enableGrad', { grad: true }, fn);
 }

@@ -4,23 +4,37 @@ import { fmt } from '../kernels/shape.js';
 import { noGrad } from './grad_mode.js';
 import { Tensor } from './tensor.js';
 
+/** Options of `gradcheck`, with PyTorch's defaults. */
 export interface GradcheckOptions {
+  /** Step of the central differences (default 1e-6). */
   eps?: number;
+  /**
+   * Absolute tolerance (default 1e-5): an element passes when |analytic - numeric| <= atol + rtol·|numeric|.
+   */
   atol?: number;
+  /** Relative tolerance (default 1e-3). */
   rtol?: number;
   /** Throw on failure (default) or return the report. */
   raiseException?: boolean;
 }
 
+/** The worst mismatching gradient element found by `gradcheck`. */
 export interface GradcheckFailure {
+  /** Position of the input in `inputs`. */
   input: number;
+  /** Flat (row-major) index of the element in that input. */
   index: number;
+  /** The gradient computed by backward. */
   analytic: number;
+  /** The central-difference estimate. */
   numeric: number;
 }
 
+/** What `gradcheck` returns when it does not throw. */
 export interface GradcheckResult {
+  /** True when every element passed. */
   ok: boolean;
+  /** The element furthest beyond the tolerance, or null when `ok`. */
   worst: GradcheckFailure | null;
 }
 

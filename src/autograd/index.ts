@@ -34,3 +34,21 @@ export { pad, type PadMode, type PadOptions } from './ops/pad.js';
 export { cumsum, prod, logsumexp } from './ops/scan.js';
 export { flip, repeat, tril, triu, split, chunk } from './ops/reshape_ops.js';
 export { sort, topk, type SortResult, type SortOptions, type TopkOptions } from './ops/sort.js';
+export { layerNorm, type LayerNormOptions } from './ops/layer_norm.js';
+export { groupNorm, instanceNorm, type GroupNormOptions, type InstanceNormOptions } from './ops/group_norm.js';
+export { embedding, type EmbeddingOptions } from './ops/embedding.js';
+export { conv1d, type Conv1dOptions } from './ops/conv1d.js';
+export { convTranspose2d, type ConvTranspose2dOptions } from './ops/conv_transpose2d.js';
+export { interpolate, type InterpolateOptions, type InterpolateMode } from './ops/interpolate.js';
+export { dropout2d } from './ops/dropout2d.js';
+// Issue 11 (nn branch): more pointwise math, the activation functions and the elementwise losses.
+export * from './ops/unary_math.js';
+export * from './ops/activations.js';
+export * from './ops/loss_elementwise.js';
+// Types the exports above refer to in their signatures, so the API reference includes them.
+export type { Node, Edge, BackwardFn } from './node.js';
+export type { Pair } from './ops/conv2d.js';
+export type { GradcheckFailure } from './gradcheck.js';
+export type { RandomOptions } from './creation.js';
+export type { Shape } from '../kernels/shape.js';
+export type { FloatArray } from '../kernels/dtype.js';

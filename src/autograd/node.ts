@@ -12,13 +12,19 @@ export interface Edge {
   dtype: DType;
 }
 
+/** An op's backward as a node stores it (see `OpDefinition.backward`). */
 export type BackwardFn = (ctx: Context<any>, gradOutput: Tensor) => ReadonlyArray<Tensor | null | undefined>;
 
+/**
+ * A recorded op in the autograd graph, as PyTorch's `grad_fn`: a non-leaf tensor's `gradFn`.
+ * `name` is the op's name; `edges` lead to the nodes (or leaves) that produced its inputs.
+ */
 export class Node {
   /** Hooks on the output tensor (a non-leaf's `registerHook`). */
   hooks: GradHook[] = [];
   /** The output tensor, when the user asked for `retainGrad()`. */
   retained: Tensor | null = null;
+  /** Set once backward has run through this node without `retainGraph` (its saved tensors are freed). */
   released = false;
 
   constructor(

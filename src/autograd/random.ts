@@ -1,20 +1,28 @@
 // One seeded generator behind every random op, so runs are reproducible and checkpointable.
 // xoshiro128** (32-bit state words, exact in JS integer arithmetic), seeded through splitmix32.
 
+/** A `Generator`'s full state (`getState`/`setState`), plain data so it can go into a checkpoint. */
 export interface GeneratorState {
+  /** The four 32-bit xoshiro128** state words. */
   s: [number, number, number, number];
   /** A Box–Muller spare normal, kept so a restored state continues the same sequence. */
   spare: number | null;
 }
 
+/**
+ * A seeded pseudo-random generator (xoshiro128**), as `torch.Generator`: every random op draws from
+ * `defaultGenerator` unless given one, so runs are reproducible. Its sequence is its own, not PyTorch's.
+ */
 export class Generator {
   private s = new Uint32Array(4);
   private spare: number | null = null;
 
+  /** A generator seeded with `seed` (see `manualSeed`). */
   constructor(seed = 0) {
     this.manualSeed(seed);
   }
 
+  /** Reseeds (any number; the integer part is used, through splitmix32), as `Generator.manual_seed`. */
   manualSeed(seed: number): this {
     let x = (Math.trunc(seed) ^ Math.trunc(seed / 2 ** 32)) >>> 0;
     for (let i = 0; i < 4; i++) {
@@ -70,10 +78,14 @@ export class Generator {
     return low + Math.floor(this.random() * (high - low));
   }
 
+  /** A copy of the current state, as `Generator.get_state`. */
   getState(): GeneratorState {
     return { s: [this.s[0], this.s[1], this.s[2], this.s[3]], spare: this.spare };
   }
 
+  /**
+   * Restores a state from `getState`, so the sequence continues exactly from there, as `Generator.set_state`.
+   */
   setState(state: GeneratorState): void {
     if (!state || !Array.isArray(state.s) || state.s.length !== 4) {
       throw new Error('Generator.setState: expected {s: [4 uint32], spare}');

@@ -6,19 +6,41 @@ import { type Shape, fmt, sizeOf, stridesOf } from '../kernels/shape.js';
 import type { Node } from './node.js';
 import { runBackward, type BackwardOptions } from './engine.js';
 
+/** A number or arbitrarily nested arrays of numbers, as `tensor()` takes and `toArray()` returns. */
 export type NestedArray = number | NestedArray[];
+/**
+ * A gradient hook (see `Tensor.registerHook`): receives the incoming gradient; returning a tensor
+ * replaces it, returning nothing keeps it.
+ */
 export type GradHook = (grad: Tensor) => Tensor | void | undefined;
 
+/** What `registerHook` returns, as PyTorch's `RemovableHandle`. */
 export interface RemovableHandle {
+  /** Unregisters the hook; calling it again does nothing. */
   remove(): void;
 }
 
 let nextId = 1;
 
+/**
+ * An n-dimensional array of float32, float64 or int32 values that can record the ops applied to it
+ * for reverse-mode autodiff, as `torch.Tensor`. Storage is always contiguous and row-major; a 0-d
+ * tensor (shape `[]`) holds one value. Build one with `tensor`, `zeros`, `randn` and friends; the
+ * ops are also methods (`x.add(y).relu().sum()`).
+ *
+ * @example
+ * ```ts
+ * const x = sg.tensor([[1, 2], [3, 4]], { requiresGrad: true });
+ * x.mul(x).sum().backward();
+ * x.grad!.toArray(); // [[2, 4], [6, 8]]
+ * ```
+ */
 export class Tensor {
   /** Contiguous row-major storage; views made by reshape share it. */
   data: TypedArray;
+  /** The size of each dim (frozen); `[]` for a 0-d tensor. */
   readonly shape: readonly number[];
+  /** A process-unique id, in creation order. */
   readonly id = nextId++;
   /** Accumulated gradient of a leaf (or of a non-leaf after `retainGrad()`). */
   grad: Tensor | null = null;
@@ -30,6 +52,10 @@ export class Tensor {
   /** Hooks of a leaf; a non-leaf keeps its hooks on its gradFn. */
   leafHooks: GradHook[] = [];
 
+  /**
+   * Wraps `data` (not copied) as a tensor of `shape`; `data.length` must equal the product of `shape`.
+   * Prefer `tensor()` and the other creation functions.
+   */
   constructor(data: TypedArray, shape: Shape, requiresGrad = false) {
     if (sizeOf(shape) !== data.length) {
       throw new Error(`Tensor: shape ${fmt(shape)} needs ${sizeOf(shape)} elements, got ${data.length}`);
@@ -39,6 +65,7 @@ export class Tensor {
     if (requiresGrad) this.requiresGrad = true;
   }
 
+  /** The element type, given by the storage: float32, float64 or int32. */
   get dtype(): DType {
     return dtypeOf(this.data);
   }
@@ -48,18 +75,25 @@ export class Tensor {
     return this.data.length;
   }
 
+  /** Number of elements, as PyTorch's `numel()` (1 for a 0-d tensor, 0 for an empty one). */
   numel(): number {
     return this.data.length;
   }
 
+  /** Number of dims (0 for a 0-d tensor), as PyTorch's `ndim`. */
   get ndim(): number {
     return this.shape.length;
   }
 
+  /** Row-major strides in elements (storage is always contiguous). */
   get strides(): number[] {
     return stridesOf(this.shape);
   }
 
+  /**
+   * Whether ops on this tensor are recorded for backward. Only float tensors can require gradients,
+   * and a non-leaf cannot turn it off (use `detach()`).
+   */
   get requiresGrad(): boolean {
     return this._requiresGrad;
   }
@@ -80,10 +114,15 @@ export class Tensor {
     return this;
   }
 
+  /** True for a tensor not produced by a recorded op (gradFn null), as PyTorch's `is_leaf`. */
   get isLeaf(): boolean {
     return this.gradFn === null;
   }
 
+  /**
+   * The value of a one-element tensor (any shape with one element) as a number, as PyTorch's `item()`;
+   * throws for any other size.
+   */
   item(): number {
     if (this.data.length !== 1) {
       throw new Error(`item: only a tensor with one element can be converted to a number, got shape ${fmt(this.shape)}`);
@@ -91,6 +130,10 @@ export class Tensor {
     return this.data[0];
   }
 
+  /**
+   * The values as nested arrays shaped like the tensor (a number for a 0-d tensor), as PyTorch's
+   * `tolist()`.
+   */
   toArray(): NestedArray {
     if (this.shape.length === 0) return this.data[0];
     const build = (dim: number, offset: number): NestedArray[] => {
@@ -143,6 +186,10 @@ export class Tensor {
     };
   }
 
+  /**
+   * PyTorch-style text: `tensor([...], shape=[...], dtype=..., gradFn=...)`, values clipped at 400
+   * characters.
+   */
   toString(): string {
     const body = JSON.stringify(this.toArray());
     const clipped = body.length > 400 ? body.slice(0, 400) + '…' : body;

@@ -1,12 +1,14 @@
-// `skipgrad evaluate`: test accuracy of a trained model (model.safetensors, a checkpoint, or a run folder).
+// `skipgrad evaluate`: test accuracy of a trained model (model.safetensors, a checkpoint, or a run folder),
+// per class, with a confusion matrix and a grid of the images it gets wrong.
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { DataLoader } from '../data/dataloader.js';
 import { loadSafetensorsFile } from '../io/safetensors.js';
 import { loadSafetensors } from '../io/tensors.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
-import { evaluate } from '../train/evaluate.js';
+import { predict, writeEvaluationFiles } from '../train/predictions.js';
 import { setNumThreads } from '../kernels/threads/pool.js';
 import { UsageError, intFlag, parseFlags } from './args.js';
 import { loadSplits } from './data_args.js';
@@ -15,17 +17,20 @@ import type { Tensor } from '../autograd/tensor.js';
 
 export const EVALUATE_HELP = `Usage: skipgrad evaluate --checkpoint PATH [options]
 
-Reports the test accuracy of a model trained by 'skipgrad train'.
+Reports the test accuracy of a model trained by 'skipgrad train', per class too, and writes
+confusion.csv, confusion.svg and misclassified.svg into the checkpoint's run folder (or --out).
 
   --checkpoint PATH       a run folder, its model.safetensors, or its checkpoint.safetensors
   --data DIR|FILE.csv     test data (default: the data the run trained on, else the embedded subset)
+  --out DIR               where the pictures go (default: the checkpoint's folder)
+  --max-images N          misclassified images in the grid (default 32)
   --batch-size N          (default 256)
   --threads N
   -h, --help`;
 
 const FLAGS = {
   checkpoint: { type: 'string' }, data: { type: 'string' }, 'batch-size': { type: 'string' },
-  threads: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  threads: { type: 'string' }, help: { type: 'boolean', short: 'h' }, out: { type: 'string' }, 'max-images': { type: 'string' },
 } as const;
 
 async function readModel(path: string): Promise<{ weights: Record<string, Tensor>; config: ModelConfig & { data?: string; testData?: string } }> {
@@ -69,9 +74,23 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
   model.loadStateDict(weights, { strict: true });
   const { test, testSource } = await loadSplits('evaluate', (f.data as string | undefined) ?? config.data, f.data ? undefined : config.testData);
   const loader = new DataLoader(test, { batchSize: intFlag('evaluate', 'batch-size', f['batch-size']) ?? 256, transform: evalTransform(config) });
+  const maxImages = intFlag('evaluate', 'max-images', f['max-images'], 0) ?? 32;
+  const outDir = (f.out as string | undefined) ?? (statSync(f.checkpoint).isDirectory() ? f.checkpoint : dirname(f.checkpoint));
   const t0 = performance.now();
-  const { accuracy, loss, count } = evaluate(model, loader);
+  const p = predict(model, loader);
   const seconds = (performance.now() - t0) / 1000;
+  const { accuracy, loss, count } = p;
   console.log(`test acc ${accuracy.toFixed(4)}, loss ${loss.toFixed(4)} on ${count} images of ${testSource} (${(count / seconds).toFixed(1)} examples/sec)`);
+  await mkdir(outDir, { recursive: true });
+  const classes = (test as { classes?: readonly string[] }).classes ?? [];
+  const files = await writeEvaluationFiles(outDir, test, p, classes, { maxImages });
+  const names = files.confusion.map((_, i) => classes[i] ?? String(i));
+  const w = Math.max(5, ...names.map((n) => n.length));
+  console.log(`${'class'.padEnd(w)}  accuracy  images`);
+  files.perClass.forEach((a, i) => {
+    const n = files.confusion[i].reduce((s, v) => s + v, 0);
+    console.log(`${names[i].padEnd(w)}  ${Number.isNaN(a) ? '     n/a' : a.toFixed(4).padStart(8)}  ${String(n).padStart(6)}`);
+  });
+  console.log(`wrote ${files.confusionCsv}, ${files.confusionSvg}, ${files.misclassifiedSvg}`);
   return 0;
 }

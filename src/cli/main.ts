@@ -7,15 +7,20 @@ import { summaryCommand, SUMMARY_HELP } from './summary.js';
 import { gradflowCommand, GRADFLOW_HELP } from './gradflow.js';
 import { infoCommand, INFO_HELP } from './info.js';
 import { setBackend } from '../kernels/backend.js';
+import { exportCommand, EXPORT_HELP, importCommand, IMPORT_HELP } from './export.js';
+import { dashboardCommand, DASHBOARD_HELP } from './dashboard.js';
 
 const HELP = `Usage: skipgrad <command> [options]
 
 Commands
   train       train the seed's ResNet-18 on Fashion-MNIST (default: the embedded subset)
-  evaluate    test accuracy of a trained model
+  evaluate    test accuracy, per-class accuracy, confusion matrix and misclassified images
   summary     layer output shapes and parameter counts of ResNet-18
   gradflow    gradient norms through residual blocks vs a plain network
   info        the kernel backend in use, native library, CPU features, threads, kernel table
+  export      a run to PyTorch (model.py, state, train_ddp.py for torchrun) or to ONNX
+  import      a PyTorch checkpoint folder (from export or train_ddp.py) back into a run folder
+  dashboard   live page of run folders: curves, gradient flow, evaluation
 
 Global option (before or after the command)
   --backend NAME   kernel backend: native, wasm or reference (default: SKIPGRAD_BACKEND, else
@@ -31,6 +36,9 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   summary: { run: summaryCommand, help: SUMMARY_HELP },
   gradflow: { run: gradflowCommand, help: GRADFLOW_HELP },
   info: { run: infoCommand, help: INFO_HELP },
+  export: { run: exportCommand, help: EXPORT_HELP },
+  import: { run: importCommand, help: IMPORT_HELP },
+  dashboard: { run: dashboardCommand, help: DASHBOARD_HELP },
 };
 
 /** Takes the global `--backend NAME` / `--backend=NAME` out of argv: what is left, and the name (or undefined). */

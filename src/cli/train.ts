@@ -2,7 +2,7 @@
 // library's `fit`. Every flag, the run folder and the data are checked before anything is written.
 
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { manualSeed } from '../autograd/random.js';
 import { crossEntropy } from '../autograd/ops/loss.js';
@@ -13,6 +13,7 @@ import { setNumThreads, getNumThreads } from '../kernels/threads/pool.js';
 import { fit } from '../train/fit.js';
 import { UsageError, folderFlag, intFlag, parseFlags, threadsFlag } from './args.js';
 import { loadSplits } from './data_args.js';
+import { WATCH_FLAGS, WATCH_HELP, parseWatchFlags, startWatch } from './train_watch.js';
 import { buildModel, evalTransform, trainTransform } from './model_config.js';
 import {
   D2L_RECIPE, DEFAULT_RECIPE, RECIPE_FLAGS, configFromFlags, describeMomentum, makeOptimizer, makeScheduler,
@@ -57,6 +58,7 @@ Run
   --d2l                   the seed chapter's exact recipe: Xavier init, plain SGD lr 0.05,
                           batch 256, 10 epochs, resize 96, no scheduler
   -h, --help
+${WATCH_HELP}
 
 Ctrl-C finishes the current step, saves a checkpoint and exits; --resume picks it up.`;
 
@@ -67,6 +69,7 @@ const FLAGS = {
   'weight-decay': { type: 'string' }, scheduler: { type: 'string' }, 'label-smoothing': { type: 'string' },
   seed: { type: 'string' }, threads: { type: 'string' }, out: { type: 'string' }, resume: { type: 'string' },
   force: { type: 'boolean' }, 'detect-anomaly': { type: 'boolean' }, d2l: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  ...WATCH_FLAGS,
 } as const;
 
 type Flags = Record<string, string | boolean | undefined>;
@@ -145,6 +148,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     config = configFromFlags(f, f.d2l ? { ...DEFAULT_RECIPE, ...D2L_RECIPE } : DEFAULT_RECIPE);
   }
   const threads = threadsFlag('train', f.threads);
+  const watchOptions = parseWatchFlags(f);
   const outDir = resume ?? (f.out as string | undefined) ?? defaultRunDir();
   const replaced = resume === undefined ? checkOutDir(outDir, Boolean(f.force)) : [];
 
@@ -203,12 +207,16 @@ export async function trainCommand(argv: string[]): Promise<number> {
     }
   };
   process.on('SIGINT', onSigint);
+  // The dashboard watches the run folder, so it must exist (flags and data are checked by now).
+  if (watchOptions.dashboard) await mkdir(outDir, { recursive: true });
+  const watch = await startWatch(watchOptions, outDir);
   const lossFn = (logits: Parameters<typeof crossEntropy>[0], y: Parameters<typeof crossEntropy>[1]) =>
     crossEntropy(logits, y, { labelSmoothing: config.labelSmoothing });
   const run = () =>
     fit(model, {
       train: trainLoader, test: testLoader, optimizer, scheduler, schedulerInterval: interval, epochs: config.epochs, lossFn,
       outDir, resume: resume !== undefined, signal: controller.signal, config: { ...config }, callbacks: [writeConfig],
+      gradflowEvery: watchOptions.gradflowEvery,
     });
   try {
     const result = f['detect-anomaly'] ? await detectAnomaly(run) : await run();
@@ -221,9 +229,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
     if (!result.alreadyFinished) {
       console.log(`${fmt(result.examplesPerSec, 1)} examples/sec on ${getNumThreads()} threads; ${fmt(result.trainSeconds, 1)} s of training`);
     }
-    console.log(`run folder: ${outDir} (metrics.csv, curves.svg, checkpoint.safetensors, model.safetensors)`);
+    const flowFiles = watchOptions.gradflowEvery !== undefined ? ', gradflow.csv, gradflow.svg' : '';
+    console.log(`run folder: ${outDir} (metrics.csv, curves.svg, checkpoint.safetensors, model.safetensors${flowFiles})`);
     return 0;
   } finally {
     process.off('SIGINT', onSigint);
+    await watch.close();
   }
 }

@@ -10,18 +10,27 @@ import { format, parse } from 'fast-csv';
 import { readCsvCache, writeCsvCache } from './csv_cache.js';
 import { writeAtomically } from './idx.js';
 
+/** 8-bit grayscale images with one byte label each, as read from IDX or CSV files. */
 export interface LabeledImages {
+  /** Number of images. */
   count: number;
+  /** Image height in pixels. */
   rows: number;
+  /** Image width in pixels. */
   cols: number;
   /** count * rows * cols bytes, image after image, row-major. */
   pixels: Uint8Array;
+  /** `count` class labels. */
   labels: Uint8Array;
 }
 
+/** Options of `readFashionCsv` (Fashion-MNIST's 10 classes and 28×28 images by default). */
 export interface FashionCsvOptions {
+  /** Labels must lie in [0, numClasses) (default 10). */
   numClasses?: number;
+  /** Image width (default 28); with `height` it fixes the header's `pixel1..pixelN` columns. */
   width?: number;
+  /** Image height (default 28). */
   height?: number;
 }
 
@@ -77,6 +86,12 @@ class LineLengthGuard extends Transform {
   }
 }
 
+/**
+ * Reads a Kaggle-layout Fashion-MNIST CSV (a `label,pixel1,...,pixel784` header, then one image a
+ * line). Errors name the file and the 1-based line. The decoded result is cached outside the data
+ * folder (`SKIPGRAD_CACHE_DIR`, else `$XDG_CACHE_HOME/skipgrad` or `~/.cache/skipgrad`; `off` disables
+ * it), so a second read of the 60,000-row file takes well under a second instead of ~45 s.
+ */
 export async function readFashionCsv(path: string, options: FashionCsvOptions = {}): Promise<LabeledImages> {
   const { numClasses = 10, width = 28, height = 28 } = options;
   const key = { numClasses, width, height };

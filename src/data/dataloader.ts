@@ -6,22 +6,41 @@ import { Tensor } from '../autograd/tensor.js';
 import type { Dataset, ImageSample } from './dataset.js';
 import type { Transform } from './transforms.js';
 
+/** Options of `DataLoader`, as torch.utils.data.DataLoader's keywords. */
 export interface DataLoaderOptions {
+  /** Samples per batch (default 1). */
   batchSize?: number;
+  /** Reshuffle the samples every epoch, seeded by (`seed`, epoch) (default false). */
   shuffle?: boolean;
+  /** Drop the last batch when it is smaller than `batchSize` (default false). */
   dropLast?: boolean;
+  /** Seeds the shuffle and the transforms' generators (default 0). */
   seed?: number;
+  /** Applied to each sample as it is batched, with a generator seeded per (seed, epoch, batch). */
   transform?: Transform;
 }
 
 /** Every option the constructor reads; others (e.g. a Python-style batch_size) are refused by name. */
 const LOADER_OPTIONS = ['batchSize', 'shuffle', 'dropLast', 'seed', 'transform'];
 
+/** One batch: images `x` float32 [N, C, H, W] and class labels `y` int32 [N]. */
 export interface Batch {
   x: Tensor;
   y: Tensor;
 }
 
+/**
+ * Batches a `Dataset` into `{x, y}` tensors, as `torch.utils.data.DataLoader` (in-process, no
+ * workers). Shuffling and augmentation are seeded from (seed, epoch[, batch]), so a run resumed at a
+ * batch sees exactly the batches an uninterrupted one would.
+ *
+ * @example
+ * ```ts
+ * const train = await sg.FashionMNIST.load();
+ * const loader = new sg.DataLoader(train, { batchSize: 64, shuffle: true });
+ * for (const { x, y } of loader) console.log(x.shape, y.shape); // [64, 1, 28, 28] [64]
+ * ```
+ */
 export class DataLoader implements Iterable<Batch> {
   readonly batchSize: number;
   readonly shuffle: boolean;
@@ -88,6 +107,7 @@ export class DataLoader implements Iterable<Batch> {
     }
   }
 
+  /** Iterates the next epoch (`batches()` with the loader's epoch counter, which then advances). */
   [Symbol.iterator](): Iterator<Batch> {
     return this.batches();
   }

@@ -11,13 +11,17 @@ export interface ImageSample {
   width: number;
 }
 
+/** One (image, label) pair of a `Dataset`. */
 export interface Sample {
   x: ImageSample;
+  /** The class index. */
   y: number;
 }
 
+/** A map-style dataset, as PyTorch's `Dataset`: `length` samples, read by index. */
 export interface Dataset {
   readonly length: number;
+  /** The sample at `index` (an integer in [0, length)); out-of-range indices throw. */
   get(index: number): Sample;
 }
 
@@ -45,6 +49,7 @@ export class TensorDataset implements Dataset {
     return this.x.shape[0];
   }
 
+  /** Sample `index`: a copy of `x`'s slice as a float32 CHW image (an N×H×W `x` gives one channel), and its label. */
   get(index: number): Sample {
     checkIndex('TensorDataset', index, this.length);
     const start = index * this.stride;
@@ -70,6 +75,7 @@ export class ByteImageDataset implements Dataset {
     return this.labels.length;
   }
 
+  /** Sample `index`: its bytes decoded to a one-channel float32 image in [0, 1], and its label. */
   get(index: number): Sample {
     checkIndex('ByteImageDataset', index, this.length);
     const n = this.height * this.width;
@@ -91,6 +97,7 @@ export class Subset implements Dataset {
     return this.indices.length;
   }
 
+  /** Sample `indices[index]` of the underlying dataset. */
   get(index: number): Sample {
     checkIndex('Subset', index, this.length);
     return this.dataset.get(this.indices[index]);

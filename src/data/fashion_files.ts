@@ -51,12 +51,19 @@ export function embeddedDataDir(): string {
   }
 }
 
+/** Options of `loadFashionSplit`. */
 export interface FashionSplitOptions {
   /** undefined: the embedded subset; a directory: the official IDX files; a `.csv` file: Kaggle layout. */
   root?: string;
+  /** The training split (true) or the test split; picks which IDX files of a directory are read. */
   train: boolean;
 }
 
+/**
+ * Reads one Fashion-MNIST split from `root`: the embedded subset when it is undefined, the official
+ * IDX files (`.gz` or not) from a directory, or a Kaggle-layout `.csv` file, which holds a single
+ * split and is read as is whatever `train` says.
+ */
 export async function loadFashionSplit(options: FashionSplitOptions): Promise<LabeledImages> {
   const root = options.root ?? embeddedDataDir();
   const info = await stat(root).catch(() => {

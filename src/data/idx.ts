@@ -11,11 +11,15 @@ import type { Readable } from 'node:stream';
 import { createGunzip, gzip } from 'node:zlib';
 const gzipAsync = promisify(gzip);
 
+/** The contents of an unsigned-byte IDX file. */
 export interface IdxArray {
+  /** The size of each dimension, outermost first. */
   dims: number[];
+  /** The values, row-major. */
   data: Uint8Array;
 }
 
+/** A 3-dimensional IDX file read as `count` images of `rows`×`cols` bytes. */
 export interface IdxImages {
   count: number;
   rows: number;

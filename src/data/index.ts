@@ -1,3 +1,11 @@
+/**
+ * Data loading, as `torch.utils.data` and `torchvision.datasets`/`transforms`: map-style datasets,
+ * a seeded `DataLoader`, Fashion-MNIST from the embedded subset, IDX files or a Kaggle CSV, and
+ * per-sample image transforms. `sg.DataLoader`, `sg.TensorDataset` and `sg.FashionMNIST` are
+ * also exported at the top level.
+ *
+ * @module
+ */
 export { readIdx, readIdxImages, readIdxLabels, writeIdx, type IdxArray, type IdxImages } from './idx.js';
 export { readFashionCsv, writeFashionCsv, type LabeledImages, type FashionCsvOptions } from './csv.js';
 export {

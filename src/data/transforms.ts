@@ -3,6 +3,10 @@
 import type { Generator } from '../autograd/random.js';
 import type { ImageSample } from './dataset.js';
 
+/**
+ * A per-sample image transform, as torchvision's: maps one CHW image to another, drawing any
+ * randomness from `rng` (the DataLoader's per-batch seeded generator) so augmentation is reproducible.
+ */
 export type Transform = (img: ImageSample, rng: Generator) => ImageSample;
 
 /** Applies transforms left to right. */

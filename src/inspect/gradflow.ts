@@ -12,7 +12,7 @@ import type { Dataset } from '../data/dataset.js';
 import { FashionMNIST } from '../data/fashion_mnist.js';
 import { resnet } from '../models/resnet.js';
 import { SGD } from '../optim/sgd.js';
-import { lineChart } from '../plot/svg.js';
+import { gradflowChartSvg } from '../plot/gradflow.js';
 import { inspectGradients, type BlockGradients, type ParameterGradients } from './gradients.js';
 
 export interface GradflowOptions {
@@ -140,20 +140,15 @@ export function gradflowTable(r: GradflowResult): string[] {
 /** Gradient norm against depth on a log scale: ResNet vs plain, at init (solid) and trained (dashed). */
 export function gradflowSvg(r: GradflowResult): string {
   const pts = (bs: BlockGradients[]) => bs.map((b) => [b.depth, b.output ?? NaN] as const);
-  return lineChart(
+  return gradflowChartSvg(
+    r.resnet.init,
     [
       { name: `ResNet-${suffix(r)} init`, points: pts(r.resnet.init), color: '#1f77b4' },
       { name: `plain-${suffix(r)} init`, points: pts(r.plain.init), color: '#d62728' },
       { name: `ResNet ${r.steps} steps`, points: pts(r.resnet.trained), color: '#1f77b4', dashed: true },
       { name: `plain ${r.steps} steps`, points: pts(r.plain.trained), color: '#d62728', dashed: true },
     ],
-    {
-      title: `Gradient at each block's output: ResNet-${suffix(r)} vs plain (${r.layers} layers, width ${r.width})`,
-      xLabel: 'block (input side → output side)',
-      yLabel: '‖∂L/∂block output‖',
-      logY: true,
-      width: 720,
-    },
+    { title: `Gradient at each block's output: ResNet-${suffix(r)} vs plain (${r.layers} layers, width ${r.width})` },
   );
 }
 

@@ -70,7 +70,7 @@ export function l2norm(t: Tensor | null): number | null {
   return Math.sqrt(s);
 }
 
-interface Probe {
+export interface Probe {
   path: string;
   block: Residual;
   calls: number;
@@ -113,7 +113,7 @@ export function inspectGradients(model: Module, batch: { x: Tensor; y: Tensor },
   }
 }
 
-function probeBlock(path: string, block: Residual, probes: Probe[]): RemovableHandle[] {
+export function probeBlock(path: string, block: Residual, probes: Probe[]): RemovableHandle[] {
   const p: Probe = { path, block, calls: 0, output: null, branch: null, shortcut: null, input: null, viaBranch: null, viaShortcut: null };
   const hs = [
     block.registerForwardPreHook(() => {
@@ -141,7 +141,7 @@ function probeBlock(path: string, block: Residual, probes: Probe[]): RemovableHa
   return hs;
 }
 
-function blockReport(p: Probe, i: number): BlockGradients {
+export function blockReport(p: Probe, i: number): BlockGradients {
   const { block } = p;
   const projection = block.skip && block.conv3 !== null;
   // An identity shortcut hands ∂L/∂S, which equals ∂L/∂Y, straight to the input.
@@ -162,7 +162,7 @@ function blockReport(p: Probe, i: number): BlockGradients {
   };
 }
 
-function paramReport(model: Module, used: Module[]): ParameterGradients[] {
+export function paramReport(model: Module, used: Module[]): ParameterGradients[] {
   const nameOf = new Map(model.namedParameters().map(([n, t]) => [t as Tensor, n]));
   const ordered: Tensor[] = [];
   for (const m of used) for (const [n, t] of m.namedParameters()) if (!n.includes('.') && !ordered.includes(t)) ordered.push(t);

@@ -8,3 +8,8 @@ export {
   GRADFLOW_PARAMS_CSV_COLUMNS,
   type GradflowOptions, type GradflowResult, type GradflowRun,
 } from './gradflow.js';
+export {
+  GradflowRecorder, gradflowRecordLines, GRADFLOW_TRAIN_CSV_COLUMNS,
+  type GradflowRecorderOptions, type GradflowRecord,
+} from './recorder.js';
+export { gradflowTrainingSvg } from './recorder_plot.js';

@@ -2,8 +2,14 @@
 
 import { kernelArena } from './memory/arena.js';
 
+/**
+ * The element types: float32 (the default, as PyTorch's), float64 (e.g. for `gradcheck`) and
+ * int32 (indices, class labels, and the 0/1 results of comparisons; there is no bool dtype).
+ */
 export type DType = 'float32' | 'float64' | 'int32';
+/** A tensor's storage: the typed array matching its dtype. */
 export type TypedArray = Float32Array | Float64Array | Int32Array;
+/** Storage of a float tensor (float32 or float64). */
 export type FloatArray = Float32Array | Float64Array;
 
 export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32'];

@@ -6,6 +6,7 @@
 
 import { getBackend, setBackend } from './backend.js';
 
+/** @deprecated The kernel selection before backends: 'fast' is the wasm backend, 'reference' the reference one. */
 export type KernelMode = 'fast' | 'reference';
 
 /** @deprecated Use getBackend(): 'reference' when the reference backend is in use, else 'fast'. */

@@ -1,5 +1,6 @@
 // Shape arithmetic shared by kernels and ops: sizes, strides, broadcasting.
 
+/** A tensor shape: the size of each dim, outermost first; `[]` is a 0-d tensor (one element). */
 export type Shape = readonly number[];
 
 export function sizeOf(shape: Shape): number {

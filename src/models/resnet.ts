@@ -15,9 +15,11 @@ import { Flatten, ReLU } from '../nn/layers/activation.js';
 import { AdaptiveAvgPool2d, MaxPool2d } from '../nn/layers/pooling.js';
 import { Linear } from '../nn/layers/linear.js';
 
+/** Options of `Residual`, as the seed's (D2L's) `Residual(..., use_1x1conv, strides)`. */
 export interface ResidualOptions {
   /** Project the shortcut with a 1×1 convolution (needed when channels or size change). */
   use1x1conv?: boolean;
+  /** Stride of conv1 and of the 1×1 shortcut (default 1; 2 halves the height and width). */
   strides?: number;
   /**
    * Add the shortcut (default true). false builds the "plain" block relu(bn2(conv2(…))): the same
@@ -26,6 +28,11 @@ export interface ResidualOptions {
   skip?: boolean;
 }
 
+/**
+ * D2L's residual block (ch. 8.6), line for line: relu(bn2(conv2(relu(bn1(conv1(X))))) + shortcut),
+ * where the shortcut is X or conv3(X) with `use1x1conv`. Both convs are 3×3 with padding 1.
+ * `skip: false` builds the plain twin with the same parameters and no shortcut.
+ */
 export class Residual extends Module {
   conv1: Conv2d;
   conv2: Conv2d;
@@ -45,6 +52,7 @@ export class Residual extends Module {
     this.bn2 = new BatchNorm2d(numChannels);
   }
 
+  /** X [N, inputChannels, H, W] to [N, numChannels, ⌈H/strides⌉, ⌈W/strides⌉]. */
   forward(X: Tensor): Tensor {
     let Y = relu(this.bn1.call(this.conv1.call(X)));
     Y = this.bn2.call(this.conv2.call(Y));
@@ -70,8 +78,11 @@ export function resnetBlock(
   return blk;
 }
 
+/** Options of `resnet18` and `resnet34` (and, with `stages`, `resnet`). */
 export interface ResNet18Options {
+  /** Input channels (default 1, Fashion-MNIST's grayscale). */
   inChannels?: number;
+  /** Output logits (default 10). */
   numClasses?: number;
   /** Channels of the first stage; stage i has base·2^i channels (64 in the seed). */
   baseChannels?: number;
@@ -81,6 +92,7 @@ export interface ResNet18Options {
   depthMultiplier?: number;
 }
 
+/** Options of `resnet`: ResNet-18's plus the blocks per stage. */
 export interface ResNetOptions extends ResNet18Options {
   /** Residual blocks per stage after the stem: [2, 2, 2, 2] is ResNet-18, [3, 4, 6, 3] ResNet-34. */
   stages?: readonly number[];

@@ -162,6 +162,7 @@ export abstract class Module {
     for (const key of Object.keys(this)) {
       const v = (this as any)[key];
       if (v instanceof Module) out.push([key, v]);
+      else if (v !== null && typeof v === 'object' && !(v instanceof Tensor)) checkNoHiddenModules(this, key, v);
     }
     return out;
   }
@@ -444,6 +445,52 @@ const outTapOp = defineOp<[BackwardHookCall, number, Tensor, Tensor], { call: Ba
     return [null, null, ZERO(), g];
   },
 });
+
+// ---- modules hidden in plain containers
+//
+// A module or parameter inside a plain array, object, Map or Set field is invisible to discovery:
+// its parameters would silently not be trained, saved or moved. Rather than registering such fields
+// implicitly (JS code mutates arrays freely, so an implicit registration could not stay in sync, and
+// it would invent state-dict keys PyTorch code never has), every discovery (parameters(), stateDict(),
+// train(), toString(), … and call() of a hidden child, which looks up its path) refuses them by field
+// name and points to the containers PyTorch users know: ModuleList, ModuleDict and ParameterList give
+// exactly PyTorch's keys (`layers.0.weight`). JS has no hook after a subclass constructor, so this is
+// the earliest point: the first inspection or forward, which an optimizer's construction always is.
+
+/** What `v` hides (searching nested arrays/objects/Maps/Sets a few levels deep), or null. */
+function hiddenKind(v: unknown, depth = 0): 'module' | 'parameter' | null {
+  if (v instanceof Module) return 'module';
+  if (v instanceof Parameter) return 'parameter';
+  if (v === null || typeof v !== 'object' || v instanceof Tensor || ArrayBuffer.isView(v) || depth > 3) return null;
+  let items: Iterable<unknown>;
+  if (Array.isArray(v)) items = v;
+  else if (v instanceof Map || v instanceof Set) items = v.values();
+  else {
+    const proto = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) return null; // a class instance owns its own fields
+    items = Object.values(v);
+  }
+  let found: 'module' | 'parameter' | null = null;
+  for (const item of items) {
+    if (item === null || typeof item !== 'object') continue;
+    const kind = hiddenKind(item, depth + 1);
+    if (kind === 'module') return kind;
+    found ??= kind;
+  }
+  return found;
+}
+
+function checkNoHiddenModules(owner: Module, key: string, v: object): void {
+  const kind = hiddenKind(v);
+  if (kind === null) return;
+  const holder = Array.isArray(v) ? 'a plain array' : v instanceof Map ? 'a Map' : v instanceof Set ? 'a Set' : 'a plain object';
+  const fix = kind === 'parameter' ? 'ParameterList' : Array.isArray(v) || v instanceof Set ? 'ModuleList' : 'ModuleDict';
+  throw new Error(
+    `${owner.className}: field '${key}' holds ${kind === 'module' ? 'modules' : 'parameters'} in ${holder}, where they are not ` +
+      `registered (their parameters would not be trained or saved); use nn.${fix} instead ` +
+      `(or a #private field for references to ${kind === 'module' ? 'modules' : 'parameters'} registered elsewhere)`,
+  );
+}
 
 function checkName(op: string, name: string): void {
   if (typeof name !== 'string' || name === '' || name.includes('.')) {

@@ -9,19 +9,32 @@ import type { FloatArray, TypedArray } from '../kernels/dtype.js';
 import { adamStep } from '../kernels/optim.js';
 import { checkNonNegative, Optimizer, stateBuffer, type HyperParams, type ParamGroup, type ParamState, type Params } from './optimizer.js';
 
+/** Adam's and AdamW's hyper-parameters, as torch.optim.Adam's keywords. */
 export interface AdamHyper extends HyperParams {
+  /** Learning rate (default 1e-3). */
   lr: number;
+  /** Decay rates of the first and second moment estimates (default [0.9, 0.999]). */
   betas: [number, number];
+  /** Added to the denominator for numerical stability (default 1e-8). */
   eps: number;
+  /** Adam: L2 penalty added to the gradient (default 0). AdamW: decoupled decay (default 1e-2). */
   weightDecay: number;
+  /** Use the maximum of past second moments (AMSGrad; default false). */
   amsgrad: boolean;
+  /** Ascend instead of descend (default false). */
   maximize: boolean;
 }
 
+/** Constructor options of `Adam` and `AdamW`: any subset of the hyper-parameters. */
 export type AdamOptions = Partial<AdamHyper>;
 
 export const ADAM_STATE = { step: 'count', expAvg: 'buffer', expAvgSq: 'buffer', maxExpAvgSq: 'buffer' } as const;
 
+/**
+ * Adam (Kingma & Ba), exactly torch 1.13's single-tensor update: the step is counted per
+ * parameter, weight decay is an L2 term added to the gradient, and `amsgrad` and `maximize` are
+ * supported. For decoupled weight decay use `AdamW`.
+ */
 export class Adam extends Optimizer<AdamHyper> {
   protected readonly stateKinds = ADAM_STATE;
 

@@ -6,6 +6,10 @@ import type { TypedArray } from '../kernels/dtype.js';
 import { ADAM_STATE, adamUpdate, validateAdam, type AdamHyper, type AdamOptions } from './adam.js';
 import { Optimizer, type ParamGroup, type ParamState, type Params } from './optimizer.js';
 
+/**
+ * AdamW (Loshchilov & Hutter): Adam with decoupled weight decay, exactly torch 1.13's update —
+ * p *= 1 − lr·weightDecay before the Adam step; the default weightDecay is 1e-2, as in PyTorch.
+ */
 export class AdamW extends Optimizer<AdamHyper> {
   protected readonly stateKinds = ADAM_STATE;
 

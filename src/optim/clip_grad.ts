@@ -4,6 +4,7 @@
 import { Tensor } from '../autograd/tensor.js';
 import type { TypedArray } from '../kernels/dtype.js';
 
+/** Options of `clipGradNorm`, as clip_grad_norm_'s keywords. */
 export interface ClipGradNormOptions {
   /** Throw when the total norm is NaN or infinite instead of scaling by it. */
   errorIfNonfinite?: boolean;

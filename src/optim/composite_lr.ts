@@ -65,6 +65,7 @@ export class SequentialLR extends LRScheduler {
     return { ...super.stateDict(), schedulers: this.schedulers.map((s) => s.stateDict()) };
   }
 
+  /** Restores this scheduler's state and its child schedulers' (saved under `schedulers`). */
   override loadStateDict(sd: SchedulerStateDict): void {
     loadChildren('SequentialLR', this.schedulers, sd);
     super.loadStateDict(sd);
@@ -97,6 +98,7 @@ export class ChainedScheduler extends LRScheduler {
     return { ...super.stateDict(), schedulers: this.schedulers.map((s) => s.stateDict()) };
   }
 
+  /** Restores this scheduler's state and its child schedulers' (saved under `schedulers`). */
   override loadStateDict(sd: SchedulerStateDict): void {
     loadChildren('ChainedScheduler', this.schedulers, sd);
     super.loadStateDict(sd);

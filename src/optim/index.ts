@@ -1,4 +1,10 @@
-// skipgrad.optim: optimizers, learning-rate schedulers and gradient clipping (PyTorch semantics).
+/**
+ * skipgrad.optim: optimizers, learning-rate schedulers and gradient clipping, as `torch.optim`
+ * and `torch.nn.utils.clip_grad_*` (torch 1.13's updates and formulas). `sg.SGD`, `sg.Adam`,
+ * `sg.AdamW`, `sg.clipGradNorm` and `sg.clipGradValue` are also exported at the top level.
+ *
+ * @module
+ */
 export {
   Optimizer, type HyperParams, type SchedulerFields, type ParamGroup, type ParamGroupSpec, type Params,
   type ParamState, type StateKind, type OptimizerStateDict,

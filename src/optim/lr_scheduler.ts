@@ -6,16 +6,29 @@
 
 import { Optimizer, describe, type HyperParams } from './optimizer.js';
 
+/**
+ * A scheduler's state from `stateDict()`: its own fields (epoch counters, base lrs and the like,
+ * as PyTorch's `__dict__` minus the optimizer), plain and JSON-serialisable.
+ */
 export type SchedulerStateDict = Record<string, unknown>;
 
 /** Keys that are wiring, not state: never saved or loaded. */
 const NOT_STATE = new Set(['optimizer', 'name', 'schedulers']);
 
+/**
+ * The learning-rate scheduler base, as torch 1.13's `_LRScheduler`. Construction records each
+ * group's `initialLr` and takes the initial step (epoch 0); every `step()` then moves the groups'
+ * `lr` to the next epoch's value. The formulas are PyTorch's chainable ones, reading each group's
+ * current lr, so several schedulers on one optimizer compose multiplicatively.
+ */
 export abstract class LRScheduler {
   /** Class name, used in error messages. */
   readonly name: string;
+  /** The optimizer whose groups' `lr` this scheduler sets. */
   readonly optimizer: Optimizer<HyperParams>;
+  /** Each group's `initialLr`, recorded at construction. */
   baseLrs: number[];
+  /** The epoch of the last `step()` (0 after construction). */
   lastEpoch = -1;
   protected stepCount = 0;
   protected lastLr: number[];
@@ -76,6 +89,10 @@ export abstract class LRScheduler {
     return out;
   }
 
+  /**
+   * Restores a state from `stateDict()` of the same kind of scheduler; unknown keys and values of the
+   * wrong type are refused before anything changes.
+   */
   loadStateDict(sd: SchedulerStateDict): void {
     const who = `${this.name}.loadStateDict`;
     if (sd == null || typeof sd !== 'object') throw new TypeError(`${who}: expected an object, got ${describe(sd)}`);

@@ -6,20 +6,31 @@
 import { LRScheduler, checkInteger } from './lr_scheduler.js';
 import type { HyperParams, Optimizer, SchedulerFields } from './optimizer.js';
 
+/** Options of `OneCycleLR`, as torch.optim.lr_scheduler.OneCycleLR's keywords and defaults. */
 export interface OneCycleLROptions {
   /** Peak lr: one for all groups or one per group. */
   maxLr: number | number[];
   /** Give totalSteps, or epochs and stepsPerEpoch. */
   totalSteps?: number;
+  /** With `stepsPerEpoch`, gives totalSteps = epochs · stepsPerEpoch. */
   epochs?: number;
+  /** Steps (batches) per epoch; see `epochs`. */
   stepsPerEpoch?: number;
+  /** Fraction of the steps spent raising the lr (default 0.3). */
   pctStart?: number;
+  /** Shape of each phase's change (default 'cos'). */
   annealStrategy?: 'cos' | 'linear';
+  /** Cycle SGD's momentum or Adam's beta1 inversely to the lr (default true). */
   cycleMomentum?: boolean;
+  /** Momentum at the lr's peak (default 0.85). */
   baseMomentum?: number | number[];
+  /** Momentum at the start and end of the cycle (default 0.95). */
   maxMomentum?: number | number[];
+  /** The initial lr is maxLr / divFactor (default 25). */
   divFactor?: number;
+  /** The final lr is initialLr / finalDivFactor (default 1e4). */
   finalDivFactor?: number;
+  /** Go back down to the initial lr symmetrically before annealing to the final lr (default false). */
   threePhase?: boolean;
 }
 
@@ -34,8 +45,15 @@ interface Phase {
   endMomentum: MomentumKey;
 }
 
+/**
+ * The 1cycle policy (Smith & Topin), torch 1.13's `OneCycleLR`: the lr rises from maxLr/divFactor
+ * to maxLr over `pctStart` of the steps, then anneals to initialLr/finalDivFactor, while momentum
+ * moves the opposite way. Step it once per batch, `totalSteps` times in all.
+ */
 export class OneCycleLR extends LRScheduler {
+  /** Steps in the whole cycle; stepping further is refused, as in PyTorch. */
   totalSteps: number;
+  /** @internal The schedule's phases (PyTorch's private `_schedule_phases`); kept in the state dict. */
   phases: Phase[];
   annealStrategy: 'cos' | 'linear';
   cycleMomentum: boolean;

@@ -24,16 +24,29 @@ export interface SchedulerFields {
   baseMomentum?: number;
 }
 
+/**
+ * A parameter group as the optimizer holds it (`optimizer.paramGroups[i]`): its parameters, every
+ * hyper-parameter (its own or the optimizer's default), and the fields schedulers keep. Schedulers
+ * write `lr` here; changing it by hand works too, as in PyTorch.
+ */
 export type ParamGroup<H extends HyperParams = HyperParams> = H & SchedulerFields & { params: Tensor[] };
 
 /** A group as given to the constructor or addParamGroup: its params plus per-group overrides. */
 export type ParamGroupSpec<H extends HyperParams = HyperParams> = Partial<H> & SchedulerFields & { params: Iterable<Tensor> };
 
+/**
+ * What an optimizer takes: the parameters themselves (e.g. `model.parameters()`), or parameter
+ * groups, each with its own hyper-parameter overrides.
+ */
 export type Params<H extends HyperParams = HyperParams> = Iterable<Tensor> | Iterable<ParamGroupSpec<H>>;
 
 /** Per-parameter state: buffers in the parameter's dtype, and counters. */
 export type ParamState = Record<string, FloatArray | number>;
 
+/**
+ * How a per-parameter state entry is checked on load: a 'buffer' of the parameter's size and dtype,
+ * or a 'count' (a non-negative integer, e.g. Adam's step).
+ */
 export type StateKind = 'buffer' | 'count';
 
 /**
@@ -46,13 +59,21 @@ export interface OptimizerStateDict {
   paramGroups: Array<Record<string, unknown> & { params: number[] }>;
 }
 
+/**
+ * The optimizer base, as `torch.optim.Optimizer`: parameter groups with their own
+ * hyper-parameters, per-parameter state, `step`, `zeroGrad` and `stateDict`/`loadStateDict`.
+ * Subclasses implement the update of one parameter; `step` skips parameters whose grad is null.
+ */
 export abstract class Optimizer<H extends HyperParams = HyperParams> {
   /** The optimizer's name, used in every error message. */
   readonly name: string;
+  /** The hyper-parameters a group gets when it does not give its own. */
   readonly defaults: Partial<H>;
   /** The hyper-parameter names this optimizer reads: any other option is refused by name, as torch's keyword check does. */
   private readonly known: Set<string>;
+  /** The parameter groups, in the order given. */
   readonly paramGroups: ParamGroup<H>[] = [];
+  /** Per-parameter state (momentum buffers, step counts), created on a parameter's first update. */
   readonly state = new Map<Tensor, ParamState>();
   /** Which state keys this optimizer keeps, checked by loadStateDict. */
   protected abstract readonly stateKinds: Readonly<Record<string, StateKind>>;

@@ -14,6 +14,9 @@ import type { MetricRow } from './metrics.js';
 import { ProgressBar, type ProgressStream } from './progress.js';
 import { RunFolder } from './run_folder.js';
 import { CheckpointError, checkLike, type Position } from './training_state.js';
+import { gradflowCallback } from './gradflow_callback.js';
+import type { GradflowRecord } from '../inspect/recorder.js';
+import type { Module } from '../nn/module.js';
 
 export type { TrainableModule, OptimizerLike, SchedulerLike };
 
@@ -52,6 +55,13 @@ export interface FitOptions {
   signal?: AbortSignal;
   /** Anything worth keeping with the run (CLI flags), saved in the checkpoint and model metadata. */
   config?: Record<string, unknown>;
+  /**
+   * Every N steps (and at step 1), record each residual block's gradient norms (output, branch,
+   * shortcut) and every parameter's grad/weight ratio right after backward: into
+   * outDir/gradflow.csv (and gradflow.svg at the end) with a run folder, and into the result's
+   * `gradflow` either way.
+   */
+  gradflowEvery?: number;
 }
 
 export interface FitResult {
@@ -68,6 +78,8 @@ export interface FitResult {
   testAcc: number | null;
   /** The last epoch's test evaluation (with the requested metrics). */
   test: EvaluateResult | null;
+  /** What `gradflowEvery` recorded in this call (null without it). */
+  gradflow: GradflowRecord[] | null;
   trainLoss: number;
   trainAcc: number;
   /** Training time (excluding evaluation), all sessions of the run. */
@@ -82,7 +94,7 @@ const freshPosition = (): Position => ({
 /** Every option fit reads: anything else is refused by name rather than ignored. */
 const FIT_OPTIONS = new Set([
   'train', 'test', 'optimizer', 'scheduler', 'schedulerInterval', 'epochs', 'lossFn', 'metrics', 'callbacks', 'outDir',
-  'resume', 'progress', 'log', 'pointsPerEpoch', 'signal', 'config',
+  'resume', 'progress', 'log', 'pointsPerEpoch', 'signal', 'config', 'gradflowEvery',
 ]);
 
 /** How a wrong option value is named in an error: the string '2' is not the number 2. */
@@ -150,6 +162,8 @@ export async function fit(model: TrainableModule, options: FitOptions): Promise<
   }
   if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`fit: epochs must be a positive integer, got ${shown(epochs)}`);
   checkOptionTypes(options);
+  const every = options.gradflowEvery;
+  if (every !== undefined && !(Number.isInteger(every) && every >= 1)) throw new TypeError(`fit: gradflowEvery must be an integer >= 1, got ${String(every)}`);
   const batches = train.length;
   if (!(batches >= 1)) throw new Error('fit: the training data is empty (0 batches); nothing to train on');
   const lossFn = options.lossFn ?? crossEntropy;
@@ -157,7 +171,7 @@ export async function fit(model: TrainableModule, options: FitOptions): Promise<
   const log = options.log ?? process.stdout;
   const bar = new ProgressBar(options.progress ?? process.stderr);
   const points = options.pointsPerEpoch ?? 5;
-  const callbacks = options.callbacks ?? [];
+  let callbacks = options.callbacks ?? [];
   const folder = options.outDir ? new RunFolder(options.outDir) : undefined;
 
   let pos = freshPosition();
@@ -204,6 +218,10 @@ export async function fit(model: TrainableModule, options: FitOptions): Promise<
       }
     }
   }
+
+  // Created once the position is known, so a resumed run's recorder starts at its next step.
+  const flow = every !== undefined ? gradflowCallback(model as unknown as Module, every, options.outDir, pos.step + 1) : null;
+  if (flow) callbacks = [...callbacks, flow];
 
   let stopReason: string | undefined;
   const requestStop = (reason = 'stopped by a callback') => void (stopReason ??= reason);
@@ -346,6 +364,7 @@ export async function fit(model: TrainableModule, options: FitOptions): Promise<
     alreadyFinished,
     testAcc: lastTestAcc,
     test: lastTest,
+    gradflow: flow ? flow.recorder.records : null,
     trainLoss: last?.loss ?? NaN,
     trainAcc: last?.trainAcc ?? NaN,
     trainSeconds: pos.totalSeconds,

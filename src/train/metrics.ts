@@ -1,9 +1,10 @@
 // The run's metrics: kept in memory (and in checkpoints), written as CSV with fast-csv and as
-// D2L's training-curve figure in SVG after every epoch.
+// D2L's training-curve figure in SVG (drawn by src/plot/curves.ts) after every epoch.
 
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { writeToPath } from 'fast-csv';
-import { lineChart } from '../plot/svg.js';
+import { curvesTitleFromConfig, trainingCurvesSvg as curvesSvg } from '../plot/curves.js';
 
 /** One logged point; test accuracy only exists at the end of an epoch. */
 export interface MetricRow {
@@ -44,21 +45,24 @@ export async function writeMetricsCsv(path: string, rows: readonly MetricRow[]):
   }
 }
 
-/** D2L's figure: train loss, train acc and test acc against epochs. */
-export function trainingCurvesSvg(rows: readonly MetricRow[], title = 'training'): string {
-  const tests = rows.filter((r) => r.testAcc !== null);
-  return lineChart(
-    [
-      { name: 'train loss', points: rows.map((r) => [r.epoch, r.loss] as const) },
-      { name: 'train acc', points: rows.map((r) => [r.epoch, r.trainAcc] as const), dashed: true },
-      { name: 'test acc', points: tests.map((r) => [r.epoch, r.testAcc as number] as const) },
-    ],
-    { title, xLabel: 'epoch', yMin: 0, xMin: 0 },
-  );
+/** D2L's figure (src/plot/curves.ts): loss, accuracies and learning rate against epochs. */
+export function trainingCurvesSvg(rows: readonly MetricRow[], title?: string): string {
+  return curvesSvg(rows, { title });
 }
 
+/**
+ * Writes the figure atomically. Without a title it names the run from config.json beside `path`
+ * (written by the CLI), so the figure says which model on which data it shows.
+ */
 export async function writeTrainingPlot(path: string, rows: readonly MetricRow[], title?: string): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
+  if (title === undefined) {
+    try {
+      title = curvesTitleFromConfig(JSON.parse(await readFile(join(dirname(path), 'config.json'), 'utf8')));
+    } catch {
+      title = undefined; // no (readable) config: the generic title
+    }
+  }
   await writeFile(tmp, trainingCurvesSvg(rows, title));
   await rename(tmp, path);
 }

@@ -106,21 +106,36 @@ const whereOp = defineOp({
   },
 });
 
+/**
+ * Elementwise `a + b` with broadcasting, as `torch.add`. A number operand becomes a 0-d tensor of
+ * the other operand's dtype; mixed dtypes promote (int32 < float32 < float64).
+ */
 export function add(a: TensorLike, b: TensorLike): Tensor {
   return addOp(asTensor(a, b, 'add'), asTensor(b, a, 'add'));
 }
+/** Elementwise `a - b` with broadcasting, as `torch.sub`. */
 export function sub(a: TensorLike, b: TensorLike): Tensor {
   return subOp(asTensor(a, b, 'sub'), asTensor(b, a, 'sub'));
 }
+/** Elementwise `a * b` with broadcasting, as `torch.mul`. */
 export function mul(a: TensorLike, b: TensorLike): Tensor {
   return mulOp(asTensor(a, b, 'mul'), asTensor(b, a, 'mul'));
 }
+/**
+ * Elementwise true division `a / b` with broadcasting, as `torch.div`: int32 / int32 gives float32,
+ * and x / 0 gives ±Inf or NaN as in IEEE arithmetic.
+ */
 export function div(a: TensorLike, b: TensorLike): Tensor {
   return divOp(asTensor(a, b, 'div'), asTensor(b, a, 'div'));
 }
+/** Elementwise `-a`, as `torch.neg`. */
 export function neg(a: Tensor): Tensor {
   return negOp(a);
 }
+/**
+ * Elementwise `a ** b` with broadcasting, as `torch.pow`. An int32 base to a negative int32 power
+ * is refused (as PyTorch does); the gradient with respect to `b` is taken as 0 where a == 0 and b >= 0.
+ */
 export function pow(a: TensorLike, b: TensorLike): Tensor {
   return powOp(asTensor(a, b, 'pow'), asTensor(b, a, 'pow'));
 }

@@ -8,6 +8,7 @@ import { fmt, sizeOf } from '../../kernels/shape.js';
 import { defineOp } from '../function.js';
 import { Tensor } from '../tensor.js';
 
+/** Options of `batchNorm`, as F.batch_norm's keywords. */
 export interface BatchNormOptions {
   /** Normalize with batch statistics and update the running ones (default false, as F.batch_norm). */
   training?: boolean;

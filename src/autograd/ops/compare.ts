@@ -28,9 +28,13 @@ function compare(op: string, a: TensorLike, b: TensorLike, cmp: Cmp): Tensor {
 export const eq = (a: TensorLike, b: TensorLike): Tensor => compare('eq', a, b, (x, y) => x === y);
 /** a != b elementwise; int32 0/1 (NaN != NaN is 1). */
 export const ne = (a: TensorLike, b: TensorLike): Tensor => compare('ne', a, b, (x, y) => x !== y);
+/** a > b elementwise (broadcasting); int32 0/1. Any comparison with NaN is 0. */
 export const gt = (a: TensorLike, b: TensorLike): Tensor => compare('gt', a, b, (x, y) => x > y);
+/** a >= b elementwise (broadcasting); int32 0/1. */
 export const ge = (a: TensorLike, b: TensorLike): Tensor => compare('ge', a, b, (x, y) => x >= y);
+/** a < b elementwise (broadcasting); int32 0/1. */
 export const lt = (a: TensorLike, b: TensorLike): Tensor => compare('lt', a, b, (x, y) => x < y);
+/** a <= b elementwise (broadcasting); int32 0/1. */
 export const le = (a: TensorLike, b: TensorLike): Tensor => compare('le', a, b, (x, y) => x <= y);
 
 function checkTensor(op: string, x: unknown): asserts x is Tensor {

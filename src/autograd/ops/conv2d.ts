@@ -9,13 +9,24 @@ import { defineOp } from '../function.js';
 import { Tensor } from '../tensor.js';
 import { reshape } from './movement.js';
 
+/**
+ * A size for both spatial dims (a number) or for height and width separately (`[h, w]`), as
+ * PyTorch's `int or tuple` arguments.
+ */
 export type Pair = number | [number, number];
 
+/** Options of `conv2d`, as F.conv2d's keywords (stride 1, padding 0, dilation 1, groups 1 by default). */
 export interface Conv2dOptions {
+  /** Step of the window (default 1). */
   stride?: Pair;
   /** A number, an [h, w] pair, or PyTorch's 'valid' / 'same' (stride 1 only). */
   padding?: Pair | 'valid' | 'same';
+  /** Spacing between kernel elements (default 1). */
   dilation?: Pair;
+  /**
+   * Split input and output channels into this many independent groups (default 1); both channel
+   * counts must divide by it.
+   */
   groups?: number;
 }
 

@@ -5,6 +5,10 @@ import { mapBinary, mapUnary, type BinaryFn, type UnaryFn } from '../../kernels/
 import { broadcastShapes, fmt, sizeOf } from '../../kernels/shape.js';
 import { Tensor } from '../tensor.js';
 
+/**
+ * An operand of the elementwise ops: a tensor, or a number taken as a 0-d tensor of the other
+ * operand's dtype (float32 if that is int32 and the number is not an integer).
+ */
 export type TensorLike = Tensor | number;
 
 /** A number becomes a 0-d tensor of the other operand's dtype (float32 if that is int32 and the number is not an integer). */

@@ -37,6 +37,10 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
   return reshapeOp(x, shape);
 }
 
+/**
+ * Merges dims `startDim..endDim` (inclusive, default 0..-1: all) into one, as `torch.flatten`; a 0-d
+ * tensor becomes shape [1]. Shares storage.
+ */
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   if (x.ndim === 0) return reshape(x, [1]);
   const s = normDim('flatten', startDim, x.ndim);
@@ -46,6 +50,7 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   return reshape(x, shape);
 }
 
+/** Inserts a size-1 dim at position `dim` (in -(ndim+1)..ndim), as `torch.unsqueeze`. Shares storage. */
 export function unsqueeze(x: Tensor, dim: number): Tensor {
   const d = normDim('unsqueeze', dim, x.ndim + 1);
   return reshape(x, [...x.shape.slice(0, d), 1, ...x.shape.slice(d)]);
@@ -94,6 +99,10 @@ const permuteOp = defineOp({
   },
 });
 
+/**
+ * Reorders the dims: output dim i is input dim `dims[i]` (every dim once, negative allowed), as
+ * `torch.permute`. The result is a copy, since storage is always contiguous.
+ */
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
   if (dims.length !== x.ndim) throw new Error(`permute: ${fmt(dims)} has ${dims.length} dims, the tensor has ${x.ndim}`);
   const norm = dims.map((d) => normDim('permute', d, x.ndim));
@@ -102,6 +111,10 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   return permuteOp(x, norm);
 }
 
+/**
+ * Swaps dims `dim0` and `dim1` (default 0 and 1), as `torch.transpose`; a copy. A 0-d tensor
+ * accepts dims 0 and -1 and is returned as is.
+ */
 export function transpose(x: Tensor, dim0 = 0, dim1 = 1): Tensor {
   const a = normDim('transpose', dim0, Math.max(x.ndim, 1));
   const b = normDim('transpose', dim1, Math.max(x.ndim, 1));

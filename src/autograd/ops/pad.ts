@@ -8,8 +8,13 @@ import { fmt } from '../../kernels/shape.js';
 import { Tensor } from '../tensor.js';
 import { indexMapOp, mapByDim } from './index_map.js';
 
+/**
+ * How `pad` fills the border: a constant, the mirror image without the edge ('reflect'), the
+ * edge value repeated ('replicate'), or the other end wrapped around ('circular'), as F.pad's modes.
+ */
 export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
 
+/** Options of `pad`. */
 export interface PadOptions {
   /** Default 'constant'. */
   mode?: PadMode;
@@ -19,6 +24,12 @@ export interface PadOptions {
 
 const padOp = indexMapOp('pad');
 
+/**
+ * Pads (or, with negative padding, crops) the trailing dims, as `F.pad`: `padding` lists
+ * (before, after) pairs starting from the last dim, so [1, 2, 3, 4] pads dim -1 by 1 and 2 and dim
+ * -2 by 3 and 4. Reflect padding must be smaller than the dim, circular at most its size; the
+ * gradients of reflected, replicated or wrapped border elements add up at their source.
+ */
 export function pad(x: Tensor, padding: readonly number[], options: PadOptions = {}): Tensor {
   const mode = options.mode ?? 'constant';
   const value = options.value ?? 0;

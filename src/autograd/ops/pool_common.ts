@@ -7,6 +7,7 @@ import type { Tensor } from '../tensor.js';
 import { pair, type Pair } from './conv2d.js';
 import { reshape } from './movement.js';
 
+/** Options of `maxPool2d`, as F.max_pool2d's arguments (padding 0, dilation 1, no ceil mode by default). */
 export interface MaxPool2dOptions {
   kernelSize: Pair;
   /** Defaults to kernelSize. */
@@ -16,6 +17,7 @@ export interface MaxPool2dOptions {
   ceilMode?: boolean;
 }
 
+/** Options of `avgPool2d`, as F.avg_pool2d's arguments (padding 0, no ceil mode by default). */
 export interface AvgPool2dOptions {
   kernelSize: Pair;
   /** Defaults to kernelSize. */

@@ -9,9 +9,15 @@ import { div, mul, sub } from './arithmetic.js';
 import { dimOf } from './helpers.js';
 import { expand, reshape } from './movement.js';
 
+/**
+ * The dims a reduction runs over: one dim, a list of dims (negative count from the end), or
+ * `undefined` for all of them.
+ */
 export type Dims = number | readonly number[] | undefined;
 
+/** Options of the reductions. */
 export interface ReduceOptions {
+  /** Keep each reduced dim as size 1 (default false), as PyTorch's `keepdim`. */
   keepdim?: boolean;
 }
 
@@ -49,10 +55,18 @@ const sumOp = defineOp({
   backward: (ctx, g) => [expand(reshape(g, ctx.state.keptShape), ctx.state.inShape), null, null],
 });
 
+/**
+ * Sum over all elements, or over `dim`, as `torch.sum`. The sum over an empty tensor or dim is 0;
+ * int32 sums stay int32. A 0-d tensor accepts dim 0 and -1.
+ */
 export function sum(x: Tensor, dim?: Dims, options: ReduceOptions = {}): Tensor {
   return sumOp(x, normDims('sum', dim, x.shape), options.keepdim ?? false);
 }
 
+/**
+ * Mean over all elements, or over `dim`, as `torch.mean`; int32 input gives float32, and the mean
+ * of nothing is NaN.
+ */
 export function mean(x: Tensor, dim?: Dims, options: ReduceOptions = {}): Tensor {
   const axes = normDims('mean', dim, x.shape);
   const count = sizeOf(axes.map((a) => x.shape[a]));
@@ -124,6 +138,10 @@ export function max(x: Tensor, dim?: number, options: ReduceOptions = {}): Tenso
   return maxDim(x, d, options.keepdim ?? false, true);
 }
 
+/**
+ * Minimum over all elements, or over one `dim` (values only; see `argmin` for indices). NaN
+ * propagates; a reduced dim of size 0 is refused.
+ */
 export function min(x: Tensor, dim?: number, options: ReduceOptions = {}): Tensor {
   if (dim === undefined) return minAll(x, false);
   const d = normDimScalar('min', dim, x.shape);
@@ -157,6 +175,7 @@ export function argmin(x: Tensor, dim?: number, options: ReduceOptions = {}): Te
   return argExtremum('argmin', x, dim, options.keepdim ?? false);
 }
 
+/** Options of `variance` and `std`: `keepdim` plus the correction in the divisor n - correction. */
 export interface VarOptions extends ReduceOptions {
   /** Divide by n - 1 (Bessel's correction) instead of n; default true, as PyTorch. */
   unbiased?: boolean;

@@ -78,10 +78,17 @@ const logSoftmaxOp = defineOp({
   },
 });
 
+/**
+ * exp(x) / sum(exp(x)) along `dim` (default -1), as `torch.softmax`; the row max is subtracted
+ * first, so large logits stay finite.
+ */
 export function softmax(x: Tensor, dim = -1): Tensor {
   return softmaxOp(x, normDim('softmax', dim, Math.max(1, x.ndim)));
 }
 
+/**
+ * log(softmax(x)) along `dim` (default -1), as `torch.log_softmax`, computed as x - max - log(sum(exp(x - max))).
+ */
 export function logSoftmax(x: Tensor, dim = -1): Tensor {
   return logSoftmaxOp(x, normDim('logSoftmax', dim, Math.max(1, x.ndim)));
 }

@@ -7,12 +7,15 @@ import { Tensor } from '../tensor.js';
 import { dimOf } from './helpers.js';
 import { gather } from './softmax.js';
 
+/** What `sort` and `topk` return, as PyTorch's (values, indices) named tuple. */
 export interface SortResult {
+  /** The sorted (or top-k) values, differentiable (a gather of the input). */
   values: Tensor;
   /** int32 positions along `dim` in the input. */
   indices: Tensor;
 }
 
+/** Options of `sort`. */
 export interface SortOptions {
   /** Largest first; default false. */
   descending?: boolean;
@@ -20,6 +23,7 @@ export interface SortOptions {
   stable?: boolean;
 }
 
+/** Options of `topk`. */
 export interface TopkOptions {
   /** The k largest (default) or the k smallest. */
   largest?: boolean;

@@ -57,6 +57,10 @@ const COLLECT_MIN_BYTES = 64 * 2 ** 20;
 /** Blocks this large start at a staggered offset within their first 4 KiB (see `viewOffset`). */
 const STAGGER_FROM = 16384;
 
+/**
+ * Figures of the float32 kernel arena (the shared wasm memory that tensor storage and kernel scratch
+ * live in), as `kernelMemoryStats()` returns them; for diagnostics and benchmarks.
+ */
 export interface ArenaStats {
   /** Bytes the memory has grown to (virtual until touched). */
   memoryBytes: number;

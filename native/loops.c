@@ -1,0 +1,143 @@
+// See loops.h. Each loop mirrors its TypeScript reference line for line where results depend on
+// the order (max pooling's argmax); sums are float64 as in the reference.
+#include "loops.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
+#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define CLONES
+#endif
+
+CLONES void relu_forward(const float *x, float *out, long n) {
+  for (long i = 0; i < n; i++) {
+    float v = x[i];
+    out[i] = v > 0 ? v : (v != v ? v : 0.0f); // keeps NaN, maps -0 to +0
+  }
+}
+
+CLONES void relu_backward(const float *g, const float *x, float *out, long n) {
+  // A product, so NaN gradients stay NaN; a NaN x passes g (x <= 0 is false for NaN), as PyTorch.
+  for (long i = 0; i < n; i++) out[i] = g[i] * (x[i] <= 0 ? 0.0f : 1.0f);
+}
+
+CLONES int all_finite(const float *x, long n) {
+  const uint32_t *u = (const uint32_t *)x;
+  uint32_t bad = 0;
+  for (long i = 0; i < n; i++) bad |= (u[i] & 0x7f800000u) == 0x7f800000u; // exponent all ones
+  return !bad;
+}
+
+/** Sum of n floats in float64 with four chains (the order differs from the reference by ~1 ulp of a double). */
+static double sum64(const float *x, long n) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  long i = 0;
+  for (; i + 4 <= n; i += 4) { s0 += x[i]; s1 += x[i + 1]; s2 += x[i + 2]; s3 += x[i + 3]; }
+  for (; i < n; i++) s0 += x[i];
+  return (s0 + s1) + (s2 + s3);
+}
+
+static double sumsq64(const float *x, long n, double m) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  long i = 0;
+  for (; i + 4 <= n; i += 4) {
+    double d0 = x[i] - m, d1 = x[i + 1] - m, d2 = x[i + 2] - m, d3 = x[i + 3] - m;
+    s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3;
+  }
+  for (; i < n; i++) { double d = x[i] - m; s0 += d * d; }
+  return (s0 + s1) + (s2 + s3);
+}
+
+void bn_channel_stats(const float *x, long N, long C, long S, double *mean, double *variance) {
+  double count = (double)N * (double)S;
+  for (long c = 0; c < C; c++) {
+    double s = 0;
+    for (long n = 0; n < N; n++) s += sum64(x + (n * C + c) * S, S);
+    double m = s / count, q = 0;
+    for (long n = 0; n < N; n++) q += sumsq64(x + (n * C + c) * S, S, m);
+    mean[c] = m;
+    variance[c] = q / count;
+  }
+}
+
+/** The outputs o in [*o0, *o1) whose tap at start = o * stride + off lies inside [0, size). */
+static void valid_outputs(int off, int stride, int size, int outs, int *o0, int *o1) {
+  int a = off >= 0 ? 0 : (-off + stride - 1) / stride;
+  int b = off >= size ? 0 : (size - 1 - off) / stride + 1;
+  *o0 = a < outs ? a : outs;
+  *o1 = b < outs ? b : outs;
+}
+
+// One output row at a time, taps outermost: each tap updates a run of independent outputs, which
+// vectorizes (a per-output tap loop is one long compare-and-branch chain: 4x slower). The taps
+// still reach each output in the reference's order, with its rule: the first valid tap starts
+// the search, a larger value or any NaN takes over (so the last NaN wins).
+CLONES void max_pool_forward(const float *x, const int *p, float *out, int32_t *indices) {
+  int n = p[0], c = p[1], h = p[2], w = p[3], kh = p[4], kw = p[5], sh = p[6], sw = p[7];
+  int ph = p[8], pw = p[9], dh = p[10], dw = p[11], oh = p[12], ow = p[13];
+  // each column tap's run of outputs, computed once (divisions per row would cost as much as the max)
+  int stack[2 * 64], *runs = kw <= 64 ? stack : malloc(2 * sizeof(int) * (size_t)kw);
+  if (!runs) return;
+  for (int j = 0; j < kw; j++) valid_outputs(j * dw - pw, sw, w, ow, &runs[2 * j], &runs[2 * j + 1]);
+  for (long plane = 0; plane < (long)n * c; plane++) {
+    const float *base = x + plane * h * w;
+    for (int oy = 0; oy < oh; oy++) {
+      float *best = out + (plane * oh + oy) * ow;
+      int32_t *arg = indices + (plane * oh + oy) * ow;
+      for (int ox = 0; ox < ow; ox++) { best[ox] = -__builtin_inff(); arg[ox] = -1; }
+      for (int i = 0; i < kh; i++) {
+        int iy = oy * sh - ph + i * dh;
+        if (iy < 0 || iy >= h) continue;
+        const float *row = base + (long)iy * w;
+        for (int j = 0; j < kw; j++) {
+          int off = j * dw - pw, o1 = runs[2 * j + 1];
+          for (int ox = runs[2 * j]; ox < o1; ox++) {
+            int ix = ox * sw + off;
+            float v = row[ix];
+            int take = (arg[ox] < 0) | (v > best[ox]) | (v != v);
+            best[ox] = take ? v : best[ox];
+            arg[ox] = take ? iy * w + ix : arg[ox];
+          }
+        }
+      }
+    }
+  }
+  if (runs != stack) free(runs);
+}
+
+void max_pool_backward(const float *gy, const int32_t *indices, const int *p, float *gx) {
+  long planes = (long)p[0] * p[1], hw = (long)p[2] * p[3], L = (long)p[12] * p[13];
+  memset(gx, 0, (size_t)(planes * hw) * sizeof(float));
+  for (long plane = 0; plane < planes; plane++) {
+    const float *g = gy + plane * L;
+    const int32_t *ix = indices + plane * L;
+    float *dst = gx + plane * hw;
+    for (long k = 0; k < L; k++) {
+      int32_t i = ix[k];
+      if (i >= 0 && i < hw) dst[i] += g[k];
+    }
+  }
+}
+
+const char *cpu_features(void) {
+  static char buf[160];
+  if (buf[0]) return buf;
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+  __builtin_cpu_init();
+  const char *names[] = {"sse4.2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl"};
+  int has[] = {__builtin_cpu_supports("sse4.2"), __builtin_cpu_supports("avx"), __builtin_cpu_supports("avx2"),
+               __builtin_cpu_supports("fma"), __builtin_cpu_supports("avx512f"), __builtin_cpu_supports("avx512bw"),
+               __builtin_cpu_supports("avx512vl")};
+  for (unsigned i = 0; i < sizeof has / sizeof has[0]; i++) {
+    if (!has[i]) continue;
+    if (buf[0]) strcat(buf, ",");
+    strcat(buf, names[i]);
+  }
+#elif defined(__aarch64__)
+  strcpy(buf, "neon");
+#endif
+  if (!buf[0]) strcpy(buf, " ");
+  return buf;
+}

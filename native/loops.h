@@ -1,0 +1,18 @@
+// Plain C loops for the memory-bound kernels, with the reference's exact semantics (NaN rules,
+// argmax indices). Vector width is picked at run time (target_clones where the compiler has it).
+#ifndef SKIPGRAD_LOOPS_H
+#define SKIPGRAD_LOOPS_H
+#include <stdint.h>
+
+void relu_forward(const float *x, float *out, long n);
+void relu_backward(const float *g, const float *x, float *out, long n);
+/** Per-channel mean and biased variance of x viewed as [N, C, S], two passes in float64. */
+void bn_channel_stats(const float *x, long N, long C, long S, double *mean, double *variance);
+/** p: Pool2dParams as 14 ints (n c h w kh kw strideH strideW padH padW dilH dilW outH outW). */
+void max_pool_forward(const float *x, const int *p, float *out, int32_t *indices);
+void max_pool_backward(const float *gy, const int32_t *indices, const int *p, float *gx);
+/** Whether none of the n floats is NaN or +-Inf. */
+int all_finite(const float *x, long n);
+/** CPU features found at run time, as a comma-separated list. */
+const char *cpu_features(void);
+#endif

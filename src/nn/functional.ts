@@ -1,0 +1,26 @@
+// skipgrad.nn.functional (also the package's `F`): the one home of the functional ops, PyTorch's
+// torch.nn.functional with camelCase names. Everything here is a re-export; the ops live in
+// src/autograd/ops, each a defineOp with its backward beside it (or composed from such ops).
+
+export { conv2d, type Conv2dOptions } from '../autograd/ops/conv2d.js';
+export { maxPool2d } from '../autograd/ops/max_pool2d.js';
+export { avgPool2d } from '../autograd/ops/avg_pool2d.js';
+export { adaptiveAvgPool2d } from '../autograd/ops/adaptive_avg_pool2d.js';
+export type { MaxPool2dOptions, AvgPool2dOptions } from '../autograd/ops/pool_common.js';
+export { batchNorm, type BatchNormOptions } from '../autograd/ops/batch_norm.js';
+export { linear } from '../autograd/ops/linear.js';
+export { dropout } from '../autograd/ops/dropout.js';
+export { relu, sigmoid, tanh } from '../autograd/ops/unary.js';
+export { softmax, logSoftmax } from '../autograd/ops/softmax.js';
+export {
+  gelu, silu, leakyRelu, elu, softplus, hardtanh, relu6, hardswish, mish, logSigmoid, type GeluOptions,
+} from '../autograd/ops/activations.js';
+export { crossEntropy, nllLoss, mseLoss, type CrossEntropyOptions, type NllOptions, type Reduction } from '../autograd/ops/loss.js';
+export {
+  l1Loss, smoothL1Loss, huberLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits, klDiv,
+  type LossOptions, type SmoothL1Options, type HuberOptions, type BceOptions, type BceWithLogitsOptions, type KlDivOptions,
+} from '../autograd/ops/loss_elementwise.js';
+
+// ---- Functional ops from other branches of issue 11, added here at merge (one line each):
+// pad (ops); layerNorm, groupNorm, instanceNorm, embedding, conv1d, convTranspose2d,
+// interpolate, dropout2d (layers); oneHot (ops).

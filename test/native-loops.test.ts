@@ -1,0 +1,217 @@
+// The native backend's C loops (max pooling, ReLU, batch-norm statistics) against the
+// references; the addon from a worker thread on the shared kernel memory; and how the backend
+// degrades: no oneDNN (SKIPGRAD_DNNL_PATH), no addon, no compiler at build time (CC=/nonexistent).
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it, vi } from 'vitest';
+import { channelStatsReference } from '../src/kernels/batchnorm.js';
+import { allocate } from '../src/kernels/dtype.js';
+import { reluFn } from '../src/kernels/elementwise.js';
+import { kernelArena } from '../src/kernels/memory/arena.js';
+import { nativeKernels as K, nativeSlowerKernels, nativeStatus, setNativeThreads } from '../src/kernels/native/index.js';
+import { maxPool2dBackwardReference, maxPool2dForwardReference, pool2dParams, type Pool2dOptions } from '../src/kernels/pool.js';
+import { expectSameBits } from './helpers/bits.js';
+import { randomF32, rng } from './helpers/random.js';
+
+const status = nativeStatus();
+const suite = status.loaded ? describe : describe.skip;
+if (!status.loaded) {
+  it.skip(`native backend not loaded: ${status.reason}`, () => {});
+  console.warn(`native-loops.test.ts: native kernel tests skipped: ${status.reason}`);
+}
+
+/** Random values with NaN, +-Inf, -0 and ties sprinkled in. */
+function awkward(n: number, seed: number, resident = false): Float32Array {
+  const a = resident ? (allocate('float32', n) as Float32Array) : new Float32Array(n);
+  a.set(randomF32(n, rng(seed)));
+  for (let i = 0; i < n; i += 7) a[i] = [NaN, Infinity, -Infinity, -0, 0, 0.5, 0.5][(i / 7) % 7];
+  return a;
+}
+
+suite('native max pooling: values, indices and gradients identical to the reference', () => {
+  const cases: [number[], Partial<Pool2dOptions>][] = [
+    [[2, 3, 7, 5], { kernelSize: [3, 3], stride: [2, 2], padding: [1, 1] }],
+    [[1, 2, 8, 8], { kernelSize: [2, 2], stride: [2, 2] }],
+    [[3, 2, 9, 6], { kernelSize: [3, 2], stride: [1, 2], padding: [1, 1], ceilMode: true }],
+    [[2, 2, 9, 9], { kernelSize: [3, 3], stride: [2, 2], padding: [1, 1], dilation: [3, 2] }], // windows of padding only
+    [[64, 64, 28, 28], { kernelSize: [3, 3], stride: [2, 2], padding: [1, 1] }], // ResNet's stem pool
+  ];
+  for (const [shape, o] of cases) {
+    it(`${shape.join('x')} ${JSON.stringify(o)}`, () => {
+      const p = pool2dParams(shape, { kernelSize: [2, 2], stride: [2, 2], padding: [0, 0], dilation: [1, 1], ceilMode: false, ...o }, 'maxPool2d');
+      const x = awkward(p.n * p.c * p.h * p.w, shape[2] * 31 + shape[3]);
+      const L = p.n * p.c * p.outH * p.outW;
+      const ref = new Float32Array(L);
+      const refIdx = maxPool2dForwardReference(x, p, ref);
+      const got = new Float32Array(L).fill(7);
+      const idx = new Int32Array(L).fill(-7);
+      expect(nativeSlowerKernels.maxPool2dForward!(x, p, got, idx)).toBe(true);
+      expectSameBits(got, ref, 'output');
+      expect(Array.from(idx)).toEqual(Array.from(refIdx));
+      const gy = awkward(L, 5);
+      const gxRef = new Float32Array(x.length);
+      maxPool2dBackwardReference(gy, refIdx, p, gxRef);
+      const gx = new Float32Array(x.length).fill(NaN);
+      expect(K.maxPool2dBackward!(gy, idx, p, gx)).toBe(true);
+      expectSameBits(gx, gxRef, 'input gradient');
+    });
+  }
+});
+
+suite('native ReLU and batch-norm statistics', () => {
+  for (const n of [1, 7, 256, 100_003]) {
+    it(`ReLU forward and backward keep NaN and map -0 to +0, ${n} elements, resident and not`, () => {
+      for (const resident of [false, true]) {
+        const x = awkward(n, n, resident), g = awkward(n, n + 1, resident);
+        if (resident && n >= 256) expect(kernelArena()!.addressOf(x)).toBeGreaterThanOrEqual(0);
+        const out = new Float32Array(n).fill(9);
+        expect(K.reluForward!(x, out)).toBe(true);
+        expectSameBits(out, x.map(reluFn), 'relu');
+        const gx = new Float32Array(n);
+        expect(K.reluBackward!(g, x, gx)).toBe(true);
+        expectSameBits(gx, g.map((v, i) => v * (x[i] > 0 ? 1 : 0)), 'relu backward');
+        expect(K.reluForward!(x, x)).toBe(true); // in place
+        expectSameBits(x, out, 'relu in place');
+      }
+    });
+  }
+
+  for (const [N, C, S] of [[1, 1, 1], [3, 5, 7], [64, 64, 196], [2, 3, 0], [5, 17, 1]]) {
+    it(`channel mean and variance [${N}, ${C}, ${S}] within 1e-12 of the reference (both float64)`, () => {
+      const x = randomF32(N * C * S, rng(N + C + S)).map((v, i) => v * 3 + (i % 11));
+      const ref = channelStatsReference(x, N, C, S);
+      const mean = new Float64Array(C), variance = new Float64Array(C);
+      expect(K.bnChannelStats!(x, N, C, S, mean, variance)).toBe(true);
+      for (let c = 0; c < C; c++) {
+        if (Number.isNaN(ref.mean[c])) {
+          expect(mean[c]).toBeNaN();
+          continue;
+        }
+        expect(Math.abs(mean[c] - ref.mean[c])).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(ref.mean[c])));
+        expect(Math.abs(variance[c] - ref.variance[c])).toBeLessThanOrEqual(1e-12 * (1 + ref.variance[c]));
+      }
+    });
+  }
+
+  it('non-finite batch-norm inputs give the reference\'s NaN / Inf per channel', () => {
+    const x = randomF32(2 * 3 * 4, rng(3));
+    x[0] = NaN; // channel 0: NaN mean and variance
+    x[5] = Infinity; // channel 1: +Inf mean, NaN variance
+    const ref = channelStatsReference(x, 2, 3, 4);
+    const mean = new Float64Array(3), variance = new Float64Array(3);
+    expect(K.bnChannelStats!(x, 2, 3, 4, mean, variance)).toBe(true);
+    expectSameBits(mean.subarray(0, 2), ref.mean.subarray(0, 2), 'mean');
+    expectSameBits(variance.subarray(0, 2), ref.variance.subarray(0, 2), 'variance');
+    expect(Math.abs(mean[2] - ref.mean[2])).toBeLessThan(1e-12);
+  });
+});
+
+suite('native addon in a worker thread, on the shared kernel memory', () => {
+  it('runs GEMM and ReLU from a worker on arena views of the main thread\'s memory, at 1 and 2 threads', async () => {
+    const arena = kernelArena();
+    if (!arena) return expect.fail('no kernel arena');
+    const M = 40, N = 30, Kd = 50;
+    const A = allocate('float32', M * Kd) as Float32Array;
+    A.set(awkward(M * Kd, 1).map((v) => (Number.isFinite(v) ? v : 0.25)));
+    const B = randomF32(Kd * N, rng(2));
+    const Bres = allocate('float32', Kd * N) as Float32Array;
+    Bres.set(B);
+    const C = allocate('float32', M * N) as Float32Array;
+    const R = allocate('float32', M * Kd) as Float32Array;
+    for (const a of [A, Bres, C, R]) expect(arena.addressOf(a)).toBeGreaterThanOrEqual(0);
+    const expected = new Float32Array(M * N);
+    setNativeThreads(1);
+    expect(K.gemm!(false, false, M, N, Kd, 1, A, 0, Kd, Bres, 0, N, 0, expected, 0, N)).toBe(true);
+    setNativeThreads(0);
+    const views = [A, Bres, C, R].map((a) => [a.byteOffset, a.length]);
+    const src = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const addon = require(workerData.path);
+      const buf = workerData.memory.buffer;
+      const [A, B, C, R] = workerData.views.map(([o, n]) => new Float32Array(buf, o, n));
+      const s = addon.status();
+      const out = [];
+      for (const t of [1, 2]) {
+        addon.setThreads(t);
+        C.fill(NaN);
+        out.push(addon.gemm(false, false, ${M}, ${N}, ${Kd}, 1, A, 0, ${Kd}, B, 0, ${N}, 0, C, 0, ${N}) && Array.from(C));
+      }
+      const relu = addon.reluForward(A, R);
+      parentPort.postMessage({ loaded: s.loaded, out, relu });`;
+    const w = new Worker(src, { eval: true, workerData: { path: status.addonPath, memory: arena.memory, views } });
+    const msg = await new Promise<{ loaded: boolean; out: (number[] | false)[]; relu: boolean }>((res, rej) => {
+      w.once('message', res);
+      w.once('error', rej);
+    });
+    await w.terminate();
+    expect(msg.loaded).toBe(true);
+    for (const o of msg.out) {
+      expect(o).not.toBe(false);
+      // 1 thread in the worker and on the main thread: the same oneDNN kernel, the same bits
+      expect(Math.max(...(o as number[]).map((v, i) => Math.abs(v - expected[i])))).toBeLessThan(1e-4);
+    }
+    expectSameBits(new Float32Array(msg.out[0] as number[]), expected, 'worker gemm, 1 thread');
+    expect(msg.relu).toBe(true);
+    expectSameBits(R, A.map(reluFn), 'worker relu'); // written by the worker into the shared memory
+  });
+});
+
+describe('native backend degrades with a reason', () => {
+  it.skipIf(!status.addonPath)('no oneDNN (SKIPGRAD_DNNL_PATH=/nonexistent): the addon loads, says why, and every kernel declines', () => {
+    const code = `
+      const a = require(${JSON.stringify(status.addonPath)});
+      const s = a.status();
+      const f = new Float32Array(4);
+      console.log(JSON.stringify({ s, gemm: a.gemm(false, false, 2, 2, 1, 1, f, 0, 1, f, 0, 2, 0, f, 0, 2),
+        relu: a.reluForward(f, f) }));`;
+    const r = spawnSync(process.execPath, ['-e', code], { env: { ...process.env, SKIPGRAD_DNNL_PATH: '/nonexistent/libdnnl.so' }, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.s.loaded).toBe(false);
+    expect(out.s.reason).toMatch(/SKIPGRAD_DNNL_PATH=\/nonexistent\/libdnnl\.so: .*No such file/);
+    expect(out.gemm).toBe(false);
+    expect(out.relu).toBe(false);
+    // a library that is not oneDNN: named, with the symbol it lacks
+    const other = spawnSync(process.execPath, ['-e', code], { env: { ...process.env, SKIPGRAD_DNNL_PATH: 'libm.so.6' }, encoding: 'utf8' });
+    expect(other.status, other.stderr).toBe(0);
+    expect(JSON.parse(other.stdout).s).toMatchObject({ loaded: false, reason: 'libm.so.6 has no symbol dnnl_version' });
+  });
+
+  it('no addon (SKIPGRAD_NATIVE_ADDON points nowhere), or SKIPGRAD_NATIVE=0: nativeStatus says so and kernels decline', async () => {
+    vi.stubEnv('SKIPGRAD_NATIVE_ADDON', '/nonexistent/skipgrad_native.node');
+    vi.resetModules();
+    try {
+      const fresh = await import('../src/kernels/native/index.js');
+      const s = fresh.nativeStatus();
+      expect(s).toMatchObject({ loaded: false, addonPath: null, library: null });
+      expect(s.reason).toMatch(/native addon not built \(no \/nonexistent\/skipgrad_native\.node/);
+      expect(fresh.nativeKernels.reluForward!(new Float32Array(2), new Float32Array(2))).toBe(false);
+      vi.stubEnv('SKIPGRAD_NATIVE_ADDON', '');
+      vi.stubEnv('SKIPGRAD_NATIVE', '0');
+      vi.resetModules();
+      const off = await import('../src/kernels/native/index.js');
+      expect(off.nativeStatus()).toMatchObject({ loaded: false, reason: 'disabled by SKIPGRAD_NATIVE=0' });
+      expect(off.nativeKernels.gemm!(false, false, 1, 1, 1, 1, new Float32Array(1), 0, 1, new Float32Array(1), 0, 1, 0, new Float32Array(1), 0, 1)).toBe(false);
+    } finally {
+      vi.unstubAllEnvs();
+      vi.resetModules();
+    }
+  });
+
+  it('the install-time build with no compiler (CC=/nonexistent) prints why and exits 0', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skipgrad-native-'));
+    try {
+      const out = join(dir, 'addon.node');
+      const r = spawnSync(process.execPath, ['scripts/build-native.mjs'], { env: { ...process.env, CC: '/nonexistent', SKIPGRAD_NATIVE_OUT: out }, encoding: 'utf8' });
+      expect(r.status).toBe(0);
+      expect(r.stdout.trim()).toMatch(/^skipgrad native addon: not built: compiler \/nonexistent not usable \(ENOENT\); using the WebAssembly kernels$/);
+      expect(existsSync(out)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
