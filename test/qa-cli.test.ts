@@ -106,3 +106,17 @@ describe('config.json is written atomically', () => {
     expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).epochs).toBe(2);
   });
 });
+
+describe('evaluate --threads', () => {
+  it('refuses more threads than the pool allows, as train does', async () => {
+    const { main } = await import('../src/cli/main.js');
+    const err: string[] = [];
+    const spy = (await import('vitest')).vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+    try {
+      expect(await main(['evaluate', '--checkpoint', 'package.json', '--threads', '1000'])).toBe(2);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(err).toEqual(["skipgrad evaluate: --threads expects an integer <= 256, got '1000'"]);
+  });
+});

@@ -10,7 +10,7 @@ import { loadSafetensors } from '../io/tensors.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
 import { predict, writeEvaluationFiles } from '../train/predictions.js';
 import { setNumThreads } from '../kernels/threads/pool.js';
-import { UsageError, intFlag, parseFlags } from './args.js';
+import { UsageError, intFlag, parseFlags, threadsFlag } from './args.js';
 import { loadSplits } from './data_args.js';
 import { CONFIG_METADATA_KEY, buildModel, evalTransform, type ModelConfig } from './model_config.js';
 import type { Tensor } from '../autograd/tensor.js';
@@ -67,7 +67,7 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (typeof f.checkpoint !== 'string') throw new UsageError("skipgrad evaluate: --checkpoint PATH is required (see 'skipgrad evaluate --help')");
-  const threads = intFlag('evaluate', 'threads', f.threads);
+  const threads = threadsFlag('evaluate', f.threads);
   if (threads !== undefined) setNumThreads(threads);
   const { weights, config } = await readModel(f.checkpoint);
   const model = buildModel(config);

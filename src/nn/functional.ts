@@ -21,6 +21,13 @@ export {
   type LossOptions, type SmoothL1Options, type HuberOptions, type BceOptions, type BceWithLogitsOptions, type KlDivOptions,
 } from '../autograd/ops/loss_elementwise.js';
 
-// ---- Functional ops from other branches of issue 11, added here at merge (one line each):
-// pad (ops); layerNorm, groupNorm, instanceNorm, embedding, conv1d, convTranspose2d,
-// interpolate, dropout2d (layers); oneHot (ops).
+// Padding, one-hot and the layers beyond ResNet's (as torch.nn.functional has them).
+export { pad, type PadMode, type PadOptions } from '../autograd/ops/pad.js';
+export { oneHot } from '../autograd/ops/indexing.js';
+export { layerNorm, type LayerNormOptions } from '../autograd/ops/layer_norm.js';
+export { groupNorm, instanceNorm, type GroupNormOptions, type InstanceNormOptions } from '../autograd/ops/group_norm.js';
+export { embedding, type EmbeddingOptions } from '../autograd/ops/embedding.js';
+export { conv1d, type Conv1dOptions } from '../autograd/ops/conv1d.js';
+export { convTranspose2d, type ConvTranspose2dOptions } from '../autograd/ops/conv_transpose2d.js';
+export { interpolate, type InterpolateOptions, type InterpolateMode } from '../autograd/ops/interpolate.js';
+export { dropout2d } from '../autograd/ops/dropout2d.js';
