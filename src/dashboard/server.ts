@@ -53,7 +53,8 @@ function names(dirs: readonly string[]): string[] {
 }
 
 /**
- * Serves the dashboard page over `options.runs` on 127.0.0.1 (live training curves, gradient flow, evaluation); resolves once listening.
+ * Serves the dashboard page over `options.runs` on 127.0.0.1 (live training curves, gradient flow, evaluation);
+ * resolves once listening.
  */
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
   if (!options.runs.length) throw new Error('dashboard: give at least one run folder');

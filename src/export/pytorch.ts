@@ -30,7 +30,8 @@ import {
 export const TORCH_CHECKPOINT_FORMAT = 'skipgrad-pytorch-checkpoint';
 
 /**
- * The training state of a PyTorch export (state.json): config, position, history, RNG, and the optimizer and scheduler in PyTorch's own state-dict form.
+ * The training state of a PyTorch export (state.json): config, position, history, RNG, and the optimizer and
+ * scheduler in PyTorch's own state-dict form.
  */
 export interface TorchCheckpointState {
   format: typeof TORCH_CHECKPOINT_FORMAT;

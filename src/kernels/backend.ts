@@ -38,7 +38,8 @@ export type TernaryFn = (a: number, b: number, c: number) => number;
 /** Every kernel's signature: true / a result = done, false / null = declined (try the next backend). */
 export interface Kernels {
   /**
-   * C = alpha·op(A)·op(B) + beta·C on row-major float arrays at offsets, BLAS sgemm/dgemm style (op = transpose when transA/transB).
+   * C = alpha·op(A)·op(B) + beta·C on row-major float arrays at offsets, BLAS sgemm/dgemm style (op = transpose when
+   * transA/transB).
    */
   gemm(
     transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
@@ -64,7 +65,8 @@ export interface Kernels {
     g: TypedArray, x: TypedArray, N: number, C: number, S: number, mean: ArrayLike<number>, invstd: Float64Array,
   ): { sumG: Float64Array; sumGXhat: Float64Array } | null;
   /**
-   * Writes batch norm's input gradient into `out`, from the sums of `bnBackwardReduce` (`batchStats`: the statistics came from this batch).
+   * Writes batch norm's input gradient into `out`, from the sums of `bnBackwardReduce` (`batchStats`: the statistics
+   * came from this batch).
    */
   bnBackwardInput(
     g: TypedArray, x: TypedArray, N: number, C: number, S: number, mean: ArrayLike<number>, invstd: Float64Array,

@@ -27,7 +27,8 @@ export type FullBackwardHook = (
 ) => (Tensor | null)[] | void | undefined;
 
 /**
- * What non-strict `loadStateDict` reports, as PyTorch's `_IncompatibleKeys`: keys the module expected but `sd` lacked, and keys `sd` had that the module does not.
+ * What non-strict `loadStateDict` reports, as PyTorch's `_IncompatibleKeys`: keys the module expected but `sd`
+ * lacked, and keys `sd` had that the module does not.
  */
 export interface LoadStateDictResult {
   missingKeys: string[];
@@ -113,14 +114,16 @@ export abstract class Module {
   }
 
   /**
-   * Registers `hook(module, args)` to run before `forward` (it may replace the arguments), as PyTorch's `register_forward_pre_hook`.
+   * Registers `hook(module, args)` to run before `forward` (it may replace the arguments), as PyTorch's
+   * `register_forward_pre_hook`.
    */
   registerForwardPreHook(hook: ForwardPreHook): RemovableHandle {
     return this.#addHook(this.#preHooks, hook);
   }
 
   /**
-   * Registers `hook(module, args, output)` to run after `forward` (it may replace the output), as PyTorch's `register_forward_hook`.
+   * Registers `hook(module, args, output)` to run after `forward` (it may replace the output), as PyTorch's
+   * `register_forward_hook`.
    */
   registerForwardHook(hook: ForwardHook): RemovableHandle {
     return this.#addHook(this.#hooks, hook);

@@ -46,7 +46,7 @@ export function finalFigures(rows: readonly CurveRow[]): string {
     (test === null ? '' : `, test acc ${test.toFixed(3)}`);
 }
 
-/** The training curves of a run (loss, accuracies and learning rate per step, from metrics.csv rows) as an SVG document. */
+/** The training curves of a run (loss, accuracies and learning rate against epoch, from metrics.csv rows) as an SVG document. */
 export function trainingCurvesSvg(rows: readonly CurveRow[], options: CurvesOptions = {}): string {
   const width = options.width ?? 760;
   const height = options.height ?? 680;

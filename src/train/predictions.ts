@@ -13,7 +13,8 @@ import { confusionMatrix, perClassAccuracy } from './confusion.js';
 import type { TrainableModule } from './fit.js';
 
 /**
- * What {@link predict} returns: each sample's predicted class, true label and confidence, with the overall accuracy and mean loss.
+ * What {@link predict} returns: each sample's predicted class, true label and confidence, with the overall accuracy
+ * and mean loss.
  */
 export interface Predictions {
   /** argmax class per sample, in the loader's order. */
@@ -80,7 +81,8 @@ export function misclassifiedImages(dataset: Dataset, p: Predictions, classNames
 }
 
 /**
- * What {@link writeEvaluationFiles} produced: the confusion CSV and SVG, the misclassified-images SVG, and the numbers behind them.
+ * What {@link writeEvaluationFiles} produced: the confusion CSV and SVG, the misclassified-images SVG, and the
+ * numbers behind them.
  */
 export interface EvaluationFiles {
   confusionCsv: string;

@@ -17,7 +17,9 @@ export interface OnnxExportOptions {
 }
 
 /**
- * The ONNX model (serialized protobuf bytes) of `model`'s inference graph, eval mode (BatchNorm with running statistics, Dropout as identity), with a dynamic batch dim; throws an ExportError naming any module it cannot lower.
+ * The ONNX model (serialized protobuf bytes) of `model`'s inference graph, eval mode (BatchNorm with running
+ * statistics, Dropout as identity), with a dynamic batch dim; throws an ExportError naming any module it cannot
+ * lower.
  */
 export function exportOnnx(model: Module, options: OnnxExportOptions): Uint8Array {
   const { inputShape, inputName = 'input', outputName = 'logits', graphName = 'skipgrad' } = options;

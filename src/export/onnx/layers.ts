@@ -17,7 +17,8 @@ import type { GraphBuilder, Value } from './graph.js';
 const TARGET = 'ONNX';
 
 /**
- * How one module class is lowered to ONNX: adds `m`'s nodes to the graph and returns its output, or null if `m` is not of that class.
+ * How one module class is lowered to ONNX: adds `m`'s nodes to the graph and returns its output, or null if `m` is
+ * not of that class.
  */
 export type Lower = (g: GraphBuilder, m: Module, path: string, x: Value) => Value | null;
 

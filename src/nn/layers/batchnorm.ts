@@ -10,7 +10,8 @@ import { Module, pyValue } from '../module.js';
 import { Parameter } from '../parameter.js';
 
 /**
- * Options of {@link BatchNorm1d} and {@link BatchNorm2d}, as `torch.nn.BatchNorm2d`'s keyword arguments (eps 1e-5, momentum 0.1, `null` for a cumulative average).
+ * Options of {@link BatchNorm1d} and {@link BatchNorm2d}, as `torch.nn.BatchNorm2d`'s keyword arguments (eps 1e-5,
+ * momentum 0.1, `null` for a cumulative average).
  */
 export interface BatchNormLayerOptions {
   eps?: number;

@@ -26,7 +26,8 @@ export interface ConvTranspose2dLayerOptions {
 }
 
 /**
- * 2-D transposed convolution (the gradient of Conv2d w.r.t. its input), as `torch.nn.ConvTranspose2d`; weight [C_in, C_out/groups, kH, kW].
+ * 2-D transposed convolution (the gradient of Conv2d w.r.t. its input), as `torch.nn.ConvTranspose2d`; weight [C_in,
+ * C_out/groups, kH, kW].
  */
 export class ConvTranspose2d extends Module {
   weight: Parameter;

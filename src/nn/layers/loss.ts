@@ -31,7 +31,8 @@ abstract class Loss extends Module {
 }
 
 /**
- * Cross entropy of logits [N, C, …] against class indices or class probabilities, as `torch.nn.CrossEntropyLoss` (weight, ignoreIndex, labelSmoothing, reduction).
+ * Cross entropy of logits [N, C, …] against class indices or class probabilities, as `torch.nn.CrossEntropyLoss`
+ * (weight, ignoreIndex, labelSmoothing, reduction).
  */
 export class CrossEntropyLoss extends Loss {
   declare weight: Tensor | null;
@@ -168,7 +169,8 @@ export class BCEWithLogitsLoss extends Loss {
 }
 
 /**
- * Kullback–Leibler divergence of log-probabilities `input` from `target`, as `torch.nn.KLDivLoss` ('batchmean' divides by the batch size).
+ * Kullback–Leibler divergence of log-probabilities `input` from `target`, as `torch.nn.KLDivLoss` ('batchmean'
+ * divides by the batch size).
  */
 export class KLDivLoss extends Module {
   readonly reduction: Reduction | 'batchmean';

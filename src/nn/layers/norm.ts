@@ -111,7 +111,8 @@ export class GroupNorm extends Module {
 }
 
 /**
- * Options of {@link InstanceNorm2d}, as `torch.nn.InstanceNorm2d`'s keyword arguments (affine and trackRunningStats off by default).
+ * Options of {@link InstanceNorm2d}, as `torch.nn.InstanceNorm2d`'s keyword arguments (affine and trackRunningStats
+ * off by default).
  */
 export interface InstanceNormLayerOptions {
   eps?: number;
