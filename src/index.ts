@@ -51,3 +51,14 @@ export * as plot from './plot/index.js';
 export * as dashboard from './dashboard/index.js';
 export { GradflowRecorder } from './inspect/index.js';
 export { predict, writeEvaluationFiles } from './train/predictions.js';
+// Types the exported kernels, system info, train and CLI helpers reference, so the API reference includes them.
+export type { UnaryFn, BinaryFn, TernaryFn } from './kernels/backend.js';
+export type { CpuInfo } from './kernels/system_info.js';
+export type { NativeStatus } from './kernels/native/index.js';
+export type { SgdHyperParams, AdamHyperParams } from './kernels/optim.js';
+export type { Pool2dParams, AvgPoolOptions, AdaptivePool2dParams } from './kernels/pool.js';
+export type { Conv2dParams } from './kernels/conv.js';
+export type { ConvGradArrays } from './kernels/conv_dispatch.js';
+export type { ArithOp } from './kernels/fast/elementwise_module.js';
+export type { Predictions, EvaluationFiles } from './train/predictions.js';
+export type { TrainConfig } from './cli/train_config.js';

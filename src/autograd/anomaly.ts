@@ -26,18 +26,22 @@ export function setAnomalyEnabled(on: boolean): boolean {
   return prev;
 }
 
+/** Enters a module's dotted path (Module.call does this), so anomaly reports can name the module. */
 export function pushModulePath(path: string): void {
   moduleStack.push(path);
 }
 
+/** Leaves the module entered last with {@link pushModulePath}. */
 export function popModulePath(): void {
   moduleStack.pop();
 }
 
+/** The dotted path of the innermost module being called, or '' outside any. */
 export function currentModulePath(): string {
   return moduleStack.length ? moduleStack[moduleStack.length - 1] : '';
 }
 
+/** The error anomaly detection throws when an op produces NaN or ±Inf, naming the op and the module path. */
 export class AnomalyError extends Error {
   constructor(
     message: string,

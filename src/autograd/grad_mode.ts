@@ -29,6 +29,7 @@ export function withModes<T>(op: string, change: Partial<Modes>, fn: () => T): T
   return storage.run({ ...currentModes(), ...change }, fn);
 }
 
+/** Whether ops record the graph in the current async context (false inside `noGrad`), as `torch.is_grad_enabled`. */
 export function isGradEnabled(): boolean {
   return currentModes().grad;
 }

@@ -52,3 +52,4 @@ export type { GradcheckFailure } from './gradcheck.js';
 export type { RandomOptions } from './creation.js';
 export type { Shape } from '../kernels/shape.js';
 export type { FloatArray } from '../kernels/dtype.js';
+export type { Single } from './ops/conv1d.js';

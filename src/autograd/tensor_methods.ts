@@ -213,16 +213,27 @@ declare module './tensor.js' {
      * The `k` largest (or smallest) entries along `dim` (default -1), in order: `{values, indices}`, as `torch.topk`.
      */
     topk(k: number, dim?: number, options?: So.TopkOptions): So.SortResult;
+    /** Elementwise sine, as `torch.Tensor.sin`. */
     sin(): Tensor;
+    /** Elementwise cosine, as `torch.Tensor.cos`. */
     cos(): Tensor;
+    /** Elementwise Gauss error function, as `torch.Tensor.erf`. */
     erf(): Tensor;
+    /** Elementwise −1, 0 or 1 (NaN gives 0), as `torch.Tensor.sign`. */
     sign(): Tensor;
+    /** Elementwise 1/√x, as `torch.Tensor.rsqrt`. */
     rsqrt(): Tensor;
+    /** Elementwise round down, as `torch.Tensor.floor`. */
     floor(): Tensor;
+    /** Elementwise round up, as `torch.Tensor.ceil`. */
     ceil(): Tensor;
+    /** Elementwise round half to even, optionally to `decimals` places, as `torch.Tensor.round`. */
     round(options?: UM.RoundOptions): Tensor;
+    /** Elementwise base-2 log, as `torch.Tensor.log2`. */
     log2(): Tensor;
+    /** Elementwise log(1 + x), as `torch.Tensor.log1p`. */
     log1p(): Tensor;
+    /** Elementwise eˣ − 1, as `torch.Tensor.expm1`. */
     expm1(): Tensor;
   }
 }

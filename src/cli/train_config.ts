@@ -12,6 +12,7 @@ import { OneCycleLR } from '../optim/one_cycle_lr.js';
 import { UsageError, choiceFlag, isDecimal, rangeFlag, rangeProblem, type Range } from './args.js';
 import type { ModelConfig } from './model_config.js';
 
+/** `skipgrad train`'s validated recipe: model, data, optimizer, schedule and run options (also saved in checkpoints). */
 export interface TrainConfig extends ModelConfig {
   data?: string;
   testData?: string;

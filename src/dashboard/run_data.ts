@@ -12,6 +12,7 @@ export const RUN_FILES = [
   'metrics.csv', 'gradflow.csv', 'config.json', 'confusion.csv', 'confusion.svg', 'misclassified.svg', 'misclassified.png', 'curves.svg', 'gradflow.svg',
 ] as const;
 
+/** One row of a run's metrics.csv. */
 export interface MetricPoint {
   epoch: number;
   step: number;
@@ -23,6 +24,7 @@ export interface MetricPoint {
   seconds: number;
 }
 
+/** A run's training-time gradient flow (gradflow.csv) arranged by block and step for the charts. */
 export interface GradflowData {
   steps: number[];
   blocks: string[];
@@ -37,6 +39,7 @@ export interface GradflowData {
   ratio: (number | null)[][];
 }
 
+/** Everything the dashboard shows of one run folder, as served in JSON. */
 export interface RunData {
   id: number;
   name: string;
@@ -77,6 +80,7 @@ export function splitCsvLine(line: string): string[] {
   return out;
 }
 
+/** Reads a metrics.csv; [] if the file is missing or not one (a half-written last line is skipped). */
 export function readMetrics(path: string): MetricPoint[] {
   const [head, ...rows] = csvLines(path);
   if (!head || head.join(',') !== METRIC_COLUMNS.join(',')) return [];
@@ -88,6 +92,7 @@ export function readMetrics(path: string): MetricPoint[] {
     }));
 }
 
+/** Reads a training-time gradflow.csv; null if the file is missing or not one. */
 export function readGradflow(path: string): GradflowData | null {
   const [head, ...rows] = csvLines(path);
   if (!head || head.join(',') !== GRADFLOW_TRAIN_CSV_COLUMNS.join(',')) return null;
@@ -152,10 +157,12 @@ export class RunFolder {
     this.name = name ?? basename(this.dir);
   }
 
+  /** A string that changes whenever one of the run's files does (from their mtimes and sizes). */
   version(): string {
     return version(this.dir);
   }
 
+  /** The run's data, re-read only when {@link RunFolder.version} changed. */
   read(): RunData {
     const v = this.version();
     if (this.#cache?.version === v) return this.#cache;

@@ -12,6 +12,7 @@ import { basename, join, sep } from 'node:path';
 import { dashboardPage } from './page.js';
 import { RUN_FILES, RunFolder } from './run_data.js';
 
+/** Options of {@link startDashboard} (`skipgrad dashboard`'s flags). */
 export interface DashboardOptions {
   /** Run folders to show (each must exist). */
   runs: readonly string[];
@@ -21,10 +22,12 @@ export interface DashboardOptions {
   pollMs?: number;
 }
 
+/** A running dashboard: its URL and port, the runs it shows, and `close()`. */
 export interface Dashboard {
   url: string;
   port: number;
   runs: readonly RunFolder[];
+  /** Stops the server and its file watching. */
   close(): Promise<void>;
 }
 
@@ -49,6 +52,10 @@ function names(dirs: readonly string[]): string[] {
   });
 }
 
+/**
+ * Serves the dashboard page over `options.runs` on 127.0.0.1 (live training curves, gradient flow, evaluation);
+ * resolves once listening.
+ */
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
   if (!options.runs.length) throw new Error('dashboard: give at least one run folder');
   for (const d of options.runs) {

@@ -26,8 +26,13 @@ import {
   optimizerFromTorch, optimizerToTorch, schedulerFromTorch, schedulerToTorch, type TorchOptimizerJson, type TorchSchedulerJson,
 } from './torch_state.js';
 
+/** The `format` tag of the training-state JSON that a PyTorch export carries and {@link importPytorchCheckpoint} accepts. */
 export const TORCH_CHECKPOINT_FORMAT = 'skipgrad-pytorch-checkpoint';
 
+/**
+ * The training state of a PyTorch export (state.json): config, position, history, RNG, and the optimizer and
+ * scheduler in PyTorch's own state-dict form.
+ */
 export interface TorchCheckpointState {
   format: typeof TORCH_CHECKPOINT_FORMAT;
   version: 1;

@@ -30,7 +30,8 @@ function float(x: number): string {
   return pyFloat(x);
 }
 
-type Emit = (m: Module, path: string) => string | null;
+/** How one layer class is written as PyTorch code: the constructor expression of `m`, or null if `m` is not of that class. */
+export type Emit = (m: Module, path: string) => string | null;
 
 function conv(m: Conv2d): string {
   const padding = typeof m.padding === 'string' ? `'${m.padding}'` : size(m.padding);
@@ -187,7 +188,8 @@ function resnetBlockCall(seq: Sequential): string | null {
   return `nn.Sequential(*resnet_block(${first.inC}, ${out}, ${blocks.length}${firstBlock ? ', first_block=True' : ''}))`;
 }
 
-interface Generated {
+/** PyTorch code for a model, and whether it uses the generated `Residual` class. */
+export interface Generated {
   code: string;
   usesResidual: boolean;
 }

@@ -5,15 +5,19 @@
 
 import type { RawTensor } from '../io/safetensors.js';
 
+/** The PyTorch optimizer classes an export can recreate. */
 export type TorchOptimizerClass = 'SGD' | 'Adam' | 'AdamW';
+/** The PyTorch LR scheduler classes an export can recreate. */
 export type TorchSchedulerClass = 'OneCycleLR' | 'CosineAnnealingLR' | 'StepLR';
 
+/** A PyTorch optimizer as JSON: its class and `state_dict()['param_groups']`. */
 export interface TorchOptimizerJson {
   class: TorchOptimizerClass;
   /** optimizer.state_dict()['param_groups'] (params are indices). */
   param_groups: Array<Record<string, unknown> & { params: number[] }>;
 }
 
+/** A PyTorch LR scheduler as JSON: its class, when it steps, and its `state_dict()`. */
 export interface TorchSchedulerJson {
   class: TorchSchedulerClass;
   /** 'step': stepped after every batch; 'epoch': after every epoch. */

@@ -15,6 +15,7 @@ import { SGD } from '../optim/sgd.js';
 import { gradflowChartSvg } from '../plot/gradflow.js';
 import { inspectGradients, type BlockGradients, type ParameterGradients } from './gradients.js';
 
+/** Options of {@link runGradflow} (`skipgrad gradflow`'s flags): network size, training steps and data. */
 export interface GradflowOptions {
   /** Channels of the first stage (default 16). */
   width?: number;
@@ -33,6 +34,7 @@ export interface GradflowOptions {
   onStep?: (model: 'resnet' | 'plain', step: number, loss: number) => void;
 }
 
+/** One network's measurements in {@link runGradflow}: block and parameter norms at init and after training, and its losses. */
 export interface GradflowRun {
   model: 'resnet' | 'plain';
   init: BlockGradients[];
@@ -46,6 +48,7 @@ export interface GradflowRun {
   seconds: number;
 }
 
+/** What {@link runGradflow} returns: the settings and the ResNet's and the plain net's runs. */
 export interface GradflowResult {
   width: number;
   depthMultiplier: number;
@@ -60,6 +63,10 @@ export interface GradflowResult {
 
 const STAGES = [2, 2, 2, 2];
 
+/**
+ * Trains a ResNet-18-shaped net and the same net without shortcuts on Fashion-MNIST for a few SGD steps, measuring
+ * the gradient reaching each block on a held-out probe batch at init and after training (`skipgrad gradflow`).
+ */
 export async function runGradflow(options: GradflowOptions = {}): Promise<GradflowResult> {
   const { width = 16, depthMultiplier = 1, steps = 20, batchSize = 32, lr = 0.05, momentum = 0.9, seed = 0 } = options;
   const train = options.train ?? (await FashionMNIST.load({ train: true }));
@@ -152,6 +159,7 @@ export function gradflowSvg(r: GradflowResult): string {
   );
 }
 
+/** The header of gradflow.csv (one row per model, phase and block; see {@link gradflowRows}). */
 export const GRADFLOW_CSV_COLUMNS = [
   'model', 'phase', 'block', 'path', 'output', 'sum', 'branch', 'shortcut', 'input', 'input_via_branch', 'input_via_shortcut',
 ] as const;
@@ -172,6 +180,7 @@ export function gradflowRows(r: GradflowResult): (string | number)[][] {
   return rows;
 }
 
+/** The header of gradflow-params.csv (one row per model, phase and parameter; see {@link gradflowParamRows}). */
 export const GRADFLOW_PARAMS_CSV_COLUMNS = ['model', 'phase', 'name', 'grad_norm', 'weight_norm', 'ratio'] as const;
 
 /** One row per (model, phase, parameter) in depth order. */

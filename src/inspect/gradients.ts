@@ -21,6 +21,10 @@ import { fmt } from '../kernels/shape.js';
 import { Residual } from '../models/resnet.js';
 import type { Module } from '../nn/module.js';
 
+/**
+ * One residual block's gradient L2 norms (see the file's header for what each is): where the gradient arrives and
+ * how it splits between the convolutions and the shortcut. A norm is null where the block has no such path.
+ */
 export interface BlockGradients {
   /** Dotted module path, e.g. `2.0` (stage b3's first block in the seed's ResNet-18). */
   path: string;
@@ -39,6 +43,7 @@ export interface BlockGradients {
   inputViaShortcut: number | null;
 }
 
+/** One parameter's gradient norm, weight norm and their ratio. */
 export interface ParameterGradients {
   name: string;
   shape: readonly number[];
@@ -49,6 +54,7 @@ export interface ParameterGradients {
   ratio: number | null;
 }
 
+/** What {@link inspectGradients} returns: the batch's loss, every residual block's norms and every parameter's. */
 export interface GradientReport {
   loss: number;
   /** Residual blocks in depth (forward) order. */
@@ -57,6 +63,7 @@ export interface GradientReport {
   params: ParameterGradients[];
 }
 
+/** Options of {@link inspectGradients}. */
 export interface InspectOptions {
   /** Loss from the model's output and batch.y (default crossEntropy). */
   lossFn?: (output: Tensor, y: Tensor) => Tensor;

@@ -1,4 +1,8 @@
-// skipgrad.inspect: gradient-flow reports through residual blocks and their shortcuts.
+/**
+ * skipgrad.inspect: gradient-flow reports through residual blocks and their shortcuts.
+ *
+ * @module
+ */
 
 export {
   inspectGradients, l2norm, type BlockGradients, type GradientReport, type InspectOptions, type ParameterGradients,

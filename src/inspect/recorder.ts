@@ -13,6 +13,7 @@ import { Residual } from '../models/resnet.js';
 import type { Module } from '../nn/module.js';
 import { blockReport, paramReport, probeBlock, type BlockGradients, type ParameterGradients, type Probe } from './gradients.js';
 
+/** Options of {@link GradflowRecorder}: how often to record and where the CSV goes. */
 export interface GradflowRecorderOptions {
   /** Record steps 1, every, 2·every, … (step numbers are 1-based global optimizer steps). */
   every: number;
@@ -26,12 +27,14 @@ export interface GradflowRecorderOptions {
   keep?: boolean;
 }
 
+/** One recorded step: every residual block's and parameter's gradient norms. */
 export interface GradflowRecord {
   step: number;
   blocks: BlockGradients[];
   params: ParameterGradients[];
 }
 
+/** The header of the training-time gradient-flow CSV (a `block` row per residual block, a `param` row per parameter). */
 export const GRADFLOW_TRAIN_CSV_COLUMNS = [
   'step', 'kind', 'depth', 'name', 'output', 'branch', 'shortcut', 'input', 'input_via_branch', 'input_via_shortcut',
   'grad_norm', 'weight_norm', 'ratio',
@@ -48,6 +51,10 @@ export function gradflowRecordLines(r: GradflowRecord): string[] {
   return [...blocks, ...params];
 }
 
+/**
+ * Records the gradient-flow report (the per-block norms of {@link inspectGradients} and every parameter's grad/weight
+ * ratio) every `every` steps during training, appending to a CSV: call `afterBackward(step)` right after `loss.backward()`.
+ */
 export class GradflowRecorder {
   readonly every: number;
   readonly csvPath: string | undefined;

@@ -28,60 +28,91 @@ import { nativeKernelImpls } from './backends/native.js';
 import * as native from './native/index.js';
 import { getNumThreads, onNumThreadsChange } from './threads/pool.js';
 
+/** A scalar function of one argument, applied elementwise by `mapUnary`. */
 export type UnaryFn = (x: number) => number;
+/** A scalar function of two arguments, applied elementwise (broadcasting) by `mapBinary`. */
 export type BinaryFn = (a: number, b: number) => number;
+/** A scalar function of three arguments, applied elementwise (broadcasting) by `mapTernary`. */
 export type TernaryFn = (a: number, b: number, c: number) => number;
 
 /** Every kernel's signature: true / a result = done, false / null = declined (try the next backend). */
 export interface Kernels {
+  /**
+   * C = alpha·op(A)·op(B) + beta·C on row-major float arrays at offsets, BLAS sgemm/dgemm style (op = transpose when
+   * transA/transB).
+   */
   gemm(
     transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
     A: FloatArray, aOff: number, lda: number, B: FloatArray, bOff: number, ldb: number,
     beta: number, C: FloatArray, cOff: number, ldc: number,
   ): boolean;
+  /** Writes the 2-D convolution of `x` [N, C_in, H, W] with `w` (plus `bias`) into `out` [N, C_out, outH, outW]. */
   conv2dForward(x: FloatArray, w: FloatArray, bias: FloatArray | null, p: Conv2dParams, out: FloatArray): boolean;
   /**
    * The non-null gradients of `g`. `g` is the dispatcher's own copy: an implementation that does
    * only some of them sets those fields to null and declines, and the next backend does the rest.
    */
   conv2dBackward(gy: FloatArray, x: FloatArray, w: FloatArray, p: Conv2dParams, g: ConvGradArrays): boolean;
+  /** Per-channel mean and variance of `x` viewed as [N, C, S]. */
   bnChannelStats(x: TypedArray, N: number, C: number, S: number): { mean: Float64Array; variance: Float64Array } | null;
+  /** Writes (x − mean)·invstd·weight + bias per channel of `x` [N, C, S] into `out`. */
   bnNormalize(
     x: TypedArray, N: number, C: number, S: number, mean: ArrayLike<number>, invstd: Float64Array,
     weight: TypedArray | null, bias: TypedArray | null, out: FloatArray,
   ): boolean;
+  /** Per-channel Σg and Σg·x̂ of batch norm's backward, x̂ = (x − mean)·invstd. */
   bnBackwardReduce(
     g: TypedArray, x: TypedArray, N: number, C: number, S: number, mean: ArrayLike<number>, invstd: Float64Array,
   ): { sumG: Float64Array; sumGXhat: Float64Array } | null;
+  /**
+   * Writes batch norm's input gradient into `out`, from the sums of `bnBackwardReduce` (`batchStats`: the statistics
+   * came from this batch).
+   */
   bnBackwardInput(
     g: TypedArray, x: TypedArray, N: number, C: number, S: number, mean: ArrayLike<number>, invstd: Float64Array,
     weight: TypedArray | null, sumG: Float64Array, sumGXhat: Float64Array, batchStats: boolean, out: FloatArray,
   ): boolean;
   /** Writes `out`, returns the argmax indices. */
   maxPool2dForward(x: FloatArray, p: Pool2dParams, out: FloatArray): Int32Array | null;
+  /** Scatters `gradOut` into `gradX` at the argmax `indices` of the forward pass. */
   maxPool2dBackward(gradOut: FloatArray, indices: Int32Array, p: Pool2dParams, gradX: FloatArray): boolean;
+  /** Writes the 2-D average pooling of `x` into `out`. */
   avgPool2dForward(x: FloatArray, p: Pool2dParams, a: AvgPoolOptions, out: FloatArray): boolean;
+  /** Writes average pooling's input gradient into `gradX`. */
   avgPool2dBackward(gradOut: FloatArray, p: Pool2dParams, a: AvgPoolOptions, gradX: FloatArray): boolean;
+  /** Writes the adaptive average pooling of `x` (to outH × outW) into `out`. */
   adaptiveAvgPool2dForward(x: FloatArray, p: AdaptivePool2dParams, out: FloatArray): boolean;
+  /** Writes adaptive average pooling's input gradient into `gradX`. */
   adaptiveAvgPool2dBackward(gradOut: FloatArray, p: AdaptivePool2dParams, gradX: FloatArray): boolean;
+  /** Writes `a op b` (add, sub, mul, div, broadcasting) into `out`. */
   arith(op: ArithOp, a: TypedArray, aShape: Shape, b: TypedArray, bShape: Shape, out: TypedArray, outShape: Shape): boolean;
+  /** Writes max(0, x) into `out` (NaN passes through). */
   reluForward(x: TypedArray, out: TypedArray): boolean;
+  /** Writes g where x > 0, else 0, into `out`. */
   reluBackward(g: TypedArray, x: TypedArray, out: TypedArray): boolean;
+  /** Writes fn(x) elementwise into `out`. */
   mapUnary(x: TypedArray, out: TypedArray, fn: UnaryFn): boolean;
+  /** Writes fn(a, b) elementwise, broadcasting, into `out`. */
   mapBinary(a: TypedArray, aShape: Shape, b: TypedArray, bShape: Shape, out: TypedArray, outShape: Shape, fn: BinaryFn): boolean;
+  /** Writes fn(a, b, c) elementwise, broadcasting, into `out`. */
   mapTernary(
     a: TypedArray, aShape: Shape, b: TypedArray, bShape: Shape, c: TypedArray, cShape: Shape,
     out: TypedArray, outShape: Shape, fn: TernaryFn,
   ): boolean;
+  /** Sums `x` over `axes`. */
   sumAxes(x: TypedArray, shape: Shape, axes: readonly number[]): TypedArray | null;
+  /** The max (`wantMax`) or min of `x` along `axis`, with the index of each. */
   extremumAxis(x: TypedArray, shape: Shape, axis: number, wantMax: boolean): { values: TypedArray; indices: Int32Array } | null;
+  /** One in-place SGD update of `data` from `grad` (momentum buffer `buf`, `first` on its first step), as `torch.optim.SGD`. */
   sgdStep(data: FloatArray, grad: TypedArray, buf: FloatArray | null, first: boolean, h: SgdHyperParams): boolean;
+  /** One in-place Adam update of `data` (moments m, v; vMax for AMSGrad; `decoupled` weight decay is AdamW's). */
   adamStep(
     data: FloatArray, grad: TypedArray, m: FloatArray, v: FloatArray, vMax: FloatArray | null,
     h: AdamHyperParams, step: number, decoupled: boolean,
   ): boolean;
 }
 
+/** The name of one kernel of {@link Kernels}. */
 export type KernelName = keyof Kernels;
 
 /** The kernels, in the order the table lists them. */
@@ -213,6 +244,7 @@ export function noKernel(kernel: KernelName): Error {
   return new Error(`${kernel}: no backend ran this call (backend '${getBackend()}'; the reference implementation is missing)`);
 }
 
+/** A registered backend as {@link listBackends} reports it. */
 export interface BackendInfo {
   name: string;
   priority: number;
@@ -231,6 +263,7 @@ export function listBackends(): BackendInfo[] {
     });
 }
 
+/** One kernel's row of {@link kernelTable}. */
 export interface KernelTableRow {
   kernel: KernelName;
   /** Backends that implement it, highest priority first. */

@@ -10,6 +10,7 @@ import type { FloatArray } from './dtype.js';
 import { gemm } from './gemm.js';
 import { fmt } from './shape.js';
 
+/** The geometry of one 2-D convolution: input, weight, stride, padding, dilation, groups and output size. */
 export interface Conv2dParams {
   n: number;
   cIn: number;

@@ -14,6 +14,7 @@ import { getGemmTuning } from './gemm.js';
 
 export { setWinograd } from './conv_winograd.js';
 
+/** Conv2d's gradient outputs (input, weight, bias); a null one is not wanted. */
 export interface ConvGradArrays {
   gx: FloatArray | null;
   gw: FloatArray | null;

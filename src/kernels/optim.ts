@@ -10,6 +10,7 @@ import { fastEligible, fastEngine } from './fast/engine.js';
 import { adamWasm, sgdWasm } from './fast/optim.js';
 import { kernelChains, noKernel, registerKernel } from './backend.js';
 
+/** SGD's hyperparameters as the kernel takes them, as `torch.optim.SGD`'s. */
 export interface SgdHyperParams {
   lr: number;
   momentum: number;
@@ -19,6 +20,7 @@ export interface SgdHyperParams {
   maximize: boolean;
 }
 
+/** Adam's hyperparameters as the kernel takes them, as `torch.optim.Adam`'s. */
 export interface AdamHyperParams {
   lr: number;
   betas: readonly [number, number];

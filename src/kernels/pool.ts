@@ -14,6 +14,7 @@ import { indexArray, maxPool2dBackwardWasm, maxPool2dForwardWasm } from './fast/
 import { kernelChains, noKernel, registerKernel } from './backend.js';
 import { fmt } from './shape.js';
 
+/** The geometry of one 2-D pooling: input [n, c, h, w], window, stride, padding, dilation and output size. */
 export interface Pool2dParams {
   n: number;
   c: number;
@@ -175,6 +176,7 @@ export function maxPool2dBackwardReference(gradOut: FloatArray, indices: Int32Ar
   }
 }
 
+/** How average pooling divides each window's sum. */
 export interface AvgPoolOptions {
   /** Divide by the window size including zero padding (true) or by the count of real pixels. */
   countIncludePad: boolean;
@@ -251,6 +253,7 @@ export function avgPool2dBackwardReference(gradOut: FloatArray, p: Pool2dParams,
   });
 }
 
+/** The geometry of one adaptive pooling: input [n, c, h, w] and output size. */
 export interface AdaptivePool2dParams {
   n: number;
   c: number;

@@ -16,6 +16,7 @@ const INTERESTING = [
   'avx512_fp16', 'avx_vnni', 'amx_tile', 'amx_bf16', 'amx_int8', 'asimd', 'asimddp', 'sve', 'sve2',
 ];
 
+/** The CPU as `skipgrad info` reports it. */
 export interface CpuInfo {
   model: string;
   logicalCores: number;
@@ -46,6 +47,9 @@ export function cpuInfo(): CpuInfo {
   }
 }
 
+/**
+ * Everything `skipgrad info` reports: backends and the one in use, native addon status, WebAssembly, threads, CPU, kernel table.
+ */
 export interface SystemInfo {
   backend: string;
   /** What runs when no backend is chosen: native where it loaded, else wasm. */
@@ -63,6 +67,7 @@ export interface SystemInfo {
   kernels: KernelTableRow[];
 }
 
+/** Collects the {@link SystemInfo} of this process (loads the native addon if not tried yet). */
 export function systemInfo(): SystemInfo {
   const backend = getBackend();
   const native = nativeBackendStatus();

@@ -5,6 +5,7 @@ import { Tensor } from '../autograd/tensor.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
 
+/** Runs its modules in order, each on the previous one's output, as `torch.nn.Sequential`; children are named `0`, `1`, …. */
 export class Sequential extends Module {
   constructor(...modules: Module[]) {
     super();
@@ -20,6 +21,7 @@ export class Sequential extends Module {
     return this;
   }
 
+  /** The number of modules. */
   get length(): number {
     return this.children().length;
   }
@@ -32,10 +34,12 @@ export class Sequential extends Module {
     return m;
   }
 
+  /** Iterates over the modules in order. */
   [Symbol.iterator](): Iterator<Module> {
     return this.children()[Symbol.iterator]();
   }
 
+  /** Feeds `x` through every module in order. */
   forward(x: Tensor): Tensor {
     for (const m of this.children()) x = m.call(x);
     return x;
@@ -64,16 +68,19 @@ export class ModuleList<M extends Module = Module> extends Module implements Ite
     this.extend(modules);
   }
 
+  /** The number of modules. */
   get length(): number {
     return this.#n;
   }
 
+  /** Adds a module at the end, named by its index. */
   append(module: M): this {
     this.#put(this.#n, module);
     this.#n++;
     return this;
   }
 
+  /** Appends every module of `modules`, in order. */
   extend(modules: Iterable<M>): this {
     if (modules === null || typeof (modules as Iterable<M>)[Symbol.iterator] !== 'function') {
       throw new Error(`ModuleList: extend expects an iterable of modules, got ${modules === null ? 'null' : typeof modules}`);
@@ -94,6 +101,7 @@ export class ModuleList<M extends Module = Module> extends Module implements Ite
     return this;
   }
 
+  /** The module at index i (negative counts from the end). */
   at(i: number): M {
     return (this as unknown as Record<string, M>)[String(listIndex('ModuleList', i, this.#n))];
   }
@@ -119,14 +127,17 @@ export class ModuleList<M extends Module = Module> extends Module implements Ite
     return new ModuleList([...this].slice(start, end));
   }
 
+  /** The index of `module` in the list, or -1. */
   indexOf(module: M): number {
     return [...this].indexOf(module);
   }
 
+  /** Iterates over the modules in order. */
   [Symbol.iterator](): Iterator<M> {
     return Array.from({ length: this.#n }, (_, i) => this.at(i))[Symbol.iterator]();
   }
 
+  /** Throws: a ModuleList holds modules but has no forward of its own (as in PyTorch). */
   forward(): never {
     throw new Error('ModuleList: a ModuleList is not callable; iterate over it in your forward()');
   }
@@ -155,6 +166,7 @@ export class ModuleDict<M extends Module = Module> extends Module implements Ite
     this.update(modules);
   }
 
+  /** The number of entries. */
   get size(): number {
     return this.#keys.length;
   }
@@ -175,11 +187,13 @@ export class ModuleDict<M extends Module = Module> extends Module implements Ite
     return this;
   }
 
+  /** The module under `key`; throws if there is none. */
   get(key: string): M {
     if (!this.#keys.includes(key)) throw new Error(`ModuleDict: no module under key '${key}' (keys: ${this.#keys.join(', ') || 'none'})`);
     return (this as unknown as Record<string, M>)[key];
   }
 
+  /** Whether a module is stored under `key`. */
   has(key: string): boolean {
     return this.#keys.includes(key);
   }
@@ -192,6 +206,7 @@ export class ModuleDict<M extends Module = Module> extends Module implements Ite
     return m;
   }
 
+  /** Removes every entry. */
   clear(): void {
     for (const k of [...this.#keys]) this.pop(k);
   }
@@ -209,18 +224,22 @@ export class ModuleDict<M extends Module = Module> extends Module implements Ite
     return this;
   }
 
+  /** The keys, in insertion order. */
   keys(): string[] {
     return [...this.#keys];
   }
 
+  /** The modules, in insertion order. */
   values(): M[] {
     return this.#keys.map((k) => this.get(k));
   }
 
+  /** The [key, module] pairs, in insertion order. */
   entries(): [string, M][] {
     return this.#keys.map((k) => [k, this.get(k)]);
   }
 
+  /** Iterates over the keys, as Python's dict does. */
   [Symbol.iterator](): Iterator<string> {
     return this.keys()[Symbol.iterator]();
   }
@@ -230,6 +249,7 @@ export class ModuleDict<M extends Module = Module> extends Module implements Ite
     return this.entries();
   }
 
+  /** Throws: a ModuleDict holds modules but has no forward of its own (as in PyTorch). */
   forward(): never {
     throw new Error('ModuleDict: a ModuleDict is not callable; call its modules in your forward()');
   }
@@ -248,16 +268,19 @@ export class ParameterList extends Module implements Iterable<Parameter> {
     this.extend(params);
   }
 
+  /** The number of parameters. */
   get length(): number {
     return this.#n;
   }
 
+  /** Adds a parameter (a Tensor is wrapped, sharing storage) at the end, named by its index. */
   append(param: Parameter | Tensor): this {
     this.#put(this.#n, param);
     this.#n++;
     return this;
   }
 
+  /** Appends every parameter of `params`, in order. */
   extend(params: Iterable<Parameter | Tensor>): this {
     if (params === null || typeof (params as Iterable<Tensor>)[Symbol.iterator] !== 'function') {
       throw new Error(`ParameterList: extend expects an iterable of tensors, got ${params === null ? 'null' : typeof params}`);
@@ -266,19 +289,23 @@ export class ParameterList extends Module implements Iterable<Parameter> {
     return this;
   }
 
+  /** The parameter at index i (negative counts from the end). */
   at(i: number): Parameter {
     return (this as unknown as Record<string, Parameter>)[String(listIndex('ParameterList', i, this.#n))];
   }
 
+  /** Replaces the parameter at index i (a Tensor is wrapped, sharing storage). */
   set(i: number, param: Parameter | Tensor): this {
     this.#put(listIndex('ParameterList', i, this.#n), param);
     return this;
   }
 
+  /** Iterates over the parameters in order. */
   [Symbol.iterator](): Iterator<Parameter> {
     return Array.from({ length: this.#n }, (_, i) => this.at(i))[Symbol.iterator]();
   }
 
+  /** Throws: a ParameterList holds parameters but has no forward of its own (as in PyTorch). */
   forward(): never {
     throw new Error('ParameterList: a ParameterList is not callable; use its parameters in your forward()');
   }

@@ -1,6 +1,10 @@
-// skipgrad.nn.functional (also the package's `F`): the one home of the functional ops, PyTorch's
-// torch.nn.functional with camelCase names. Everything here is a re-export; the ops live in
-// src/autograd/ops, each a defineOp with its backward beside it (or composed from such ops).
+/**
+ * skipgrad.nn.functional (also the package's `F`): the one home of the functional ops, PyTorch's
+ * torch.nn.functional with camelCase names. Everything here is a re-export; the ops live in
+ * src/autograd/ops, each a defineOp with its backward beside it (or composed from such ops).
+ *
+ * @module
+ */
 
 export { conv2d, type Conv2dOptions } from '../autograd/ops/conv2d.js';
 export { maxPool2d } from '../autograd/ops/max_pool2d.js';

@@ -1,4 +1,8 @@
-// skipgrad.nn: modules, layers and initializers, PyTorch's torch.nn with camelCase names.
+/**
+ * skipgrad.nn: modules, layers and initializers, PyTorch's torch.nn with camelCase names.
+ *
+ * @module
+ */
 
 export { Module, type ForwardHook, type ForwardPreHook, type FullBackwardHook, type LoadStateDictResult } from './module.js';
 export { Parameter } from './parameter.js';
@@ -22,3 +26,4 @@ export { GELU, SiLU, LeakyReLU, ELU, Softplus, Hardtanh, ReLU6, Hardswish, Mish,
 export {
   CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss, KLDivLoss,
 } from './layers/loss.js';
+export type { FloatDType } from './layers/norm.js';

@@ -1,16 +1,23 @@
-// nn.init: in-place initializers, as torch.nn.init, drawing from the seeded default generator.
-// They write straight into `t.data`, so they are never recorded in the graph (PyTorch's no_grad).
+/**
+ * nn.init: in-place initializers, as torch.nn.init, drawing from the seeded default generator.
+ * They write straight into `t.data`, so they are never recorded in the graph (PyTorch's no_grad).
+ *
+ * @module
+ */
 
 import { fmt } from '../kernels/shape.js';
 import { defaultGenerator, type Generator } from '../autograd/random.js';
 import type { Tensor } from '../autograd/tensor.js';
 
+/** The nonlinearities `calculateGain` knows, as `torch.nn.init.calculate_gain`'s names. */
 export type Nonlinearity =
   | 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'conv_transpose1d' | 'conv_transpose2d' | 'conv_transpose3d'
   | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
 
+/** Which fan the Kaiming initializers scale by: fan-in preserves forward variance, fan-out backward. */
 export type FanMode = 'fanIn' | 'fanOut';
 
+/** Options of {@link kaimingUniform} and {@link kaimingNormal}, as `torch.nn.init.kaiming_*`'s arguments. */
 export interface KaimingOptions {
   /** Negative slope of the leaky ReLU that follows (only with 'leaky_relu'); default 0. */
   a?: number;
@@ -75,15 +82,18 @@ export function normal(t: Tensor, mean = 0, std = 1, generator: Generator = defa
   return t;
 }
 
+/** Fills t with `value`, in place; returns t. */
 export function constant(t: Tensor, value: number): Tensor {
   t.data.fill(value);
   return t;
 }
 
+/** Fills t with 0, in place; returns t. */
 export function zeros(t: Tensor): Tensor {
   return constant(t, 0);
 }
 
+/** Fills t with 1, in place; returns t. */
 export function ones(t: Tensor): Tensor {
   return constant(t, 1);
 }

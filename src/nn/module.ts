@@ -26,6 +26,10 @@ export type FullBackwardHook = (
   gradOutput: (Tensor | null)[],
 ) => (Tensor | null)[] | void | undefined;
 
+/**
+ * What non-strict `loadStateDict` reports, as PyTorch's `_IncompatibleKeys`: keys the module expected but `sd`
+ * lacked, and keys `sd` had that the module does not.
+ */
 export interface LoadStateDictResult {
   missingKeys: string[];
   unexpectedKeys: string[];
@@ -60,6 +64,10 @@ export function pyValue(v: number | readonly number[] | null | boolean): string 
   return `(${v.map((x) => pyValue(x)).join(', ')}${v.length === 1 ? ',' : ''})`;
 }
 
+/**
+ * Base class of every layer, as `torch.nn.Module`: subclasses assign children (Modules) and parameters
+ * as fields in the constructor and implement `forward`; call the module with `call(...)` so hooks run.
+ */
 export abstract class Module {
   /** Train mode (true) or eval mode; set it through train()/eval() so children follow. */
   training = true;
@@ -69,6 +77,7 @@ export abstract class Module {
   #backwardHooks = new Map<number, FullBackwardHook>();
   #nextHook = 0;
 
+  /** The computation; subclasses implement it and callers use `call(...)`, which runs the hooks around it. */
   abstract forward(...args: any[]): any;
 
   /**
@@ -104,10 +113,18 @@ export abstract class Module {
     }
   }
 
+  /**
+   * Registers `hook(module, args)` to run before `forward` (it may replace the arguments), as PyTorch's
+   * `register_forward_pre_hook`.
+   */
   registerForwardPreHook(hook: ForwardPreHook): RemovableHandle {
     return this.#addHook(this.#preHooks, hook);
   }
 
+  /**
+   * Registers `hook(module, args, output)` to run after `forward` (it may replace the output), as PyTorch's
+   * `register_forward_hook`.
+   */
   registerForwardHook(hook: ForwardHook): RemovableHandle {
     return this.#addHook(this.#hooks, hook);
   }
@@ -146,17 +163,20 @@ export abstract class Module {
     (this as any)[name] = module;
   }
 
+  /** Adds a parameter (or a null placeholder) under `name`, as PyTorch's `register_parameter`. */
   registerParameter(name: string, param: Parameter | null): void {
     checkName('registerParameter', name);
     (this as any)[name] = param;
   }
 
+  /** The class name, as PyTorch's reprs and error messages print it. */
   get className(): string {
     return this.constructor.name;
   }
 
   // ---- discovery: own properties, in insertion order (integer-like names first, as JS orders keys)
 
+  /** Immediate child modules with their field names, in insertion order. */
   namedChildren(): [string, Module][] {
     const out: [string, Module][] = [];
     for (const key of Object.keys(this)) {
@@ -167,6 +187,7 @@ export abstract class Module {
     return out;
   }
 
+  /** Immediate child modules, in insertion order. */
   children(): Module[] {
     return this.namedChildren().map(([, m]) => m);
   }
@@ -198,6 +219,7 @@ export abstract class Module {
     return out;
   }
 
+  /** This module and every descendant, depth first, each once. */
   modules(): Module[] {
     return this.namedModules().map(([, m]) => m);
   }
@@ -216,6 +238,7 @@ export abstract class Module {
     return out;
   }
 
+  /** Every parameter of this module and its descendants, each once even if shared (what an optimizer takes). */
   parameters(): Parameter[] {
     return this.namedParameters().map(([, p]) => p);
   }
@@ -234,18 +257,21 @@ export abstract class Module {
     return out;
   }
 
+  /** Every buffer (persistent or not) of this module and its descendants. */
   buffers(): Tensor[] {
     return this.namedBuffers().map(([, b]) => b);
   }
 
   // ---- modes and utilities
 
+  /** Sets train mode (or eval mode with `false`) on this module and every descendant; returns this. */
   train(mode = true): this {
     this.training = mode;
     for (const child of this.children()) child.train(mode);
     return this;
   }
 
+  /** Sets eval mode on this module and every descendant (BatchNorm uses running statistics, Dropout is off); returns this. */
   eval(): this {
     return this.train(false);
   }
@@ -325,6 +351,7 @@ export abstract class Module {
     return '';
   }
 
+  /** PyTorch's module repr: the class name, `extraRepr()` and each child's repr, indented. */
   toString(): string {
     const extra = this.extraRepr();
     const extraLines = extra ? extra.split('\n') : [];

@@ -11,6 +11,10 @@ function shade(share: number): string {
   return `rgb(${c(255, 8)},${c(255, 48)},${c(255, 107)})`;
 }
 
+/**
+ * The confusion matrix (rows true class, columns predicted) as an SVG heat map with counts, each cell shaded by its
+ * share of the row.
+ */
 export function confusionSvg(confusion: readonly number[][], classNames: readonly string[], options: { title?: string } = {}): string {
   const k = confusion.length;
   const names = confusion.map((_, i) => classNames[i] ?? String(i));
@@ -48,6 +52,7 @@ export function confusionSvg(confusion: readonly number[][], classNames: readonl
   return svgDocument(width, height, body);
 }
 
+/** One misclassified test image for {@link misclassifiedSvg}: its pixels and true and predicted class. */
 export interface MisclassifiedImage {
   /** Gray values in [0, 1], row-major. */
   pixels: ArrayLike<number>;

@@ -14,6 +14,7 @@ export interface CurveRow {
   testAcc: number | null;
 }
 
+/** Options of {@link trainingCurvesSvg}. */
 export interface CurvesOptions {
   /** What was trained on what, e.g. "ResNet-18 (width 64) on Fashion-MNIST, 6,000 images". */
   title?: string;
@@ -45,6 +46,7 @@ export function finalFigures(rows: readonly CurveRow[]): string {
     (test === null ? '' : `, test acc ${test.toFixed(3)}`);
 }
 
+/** The training curves of a run (loss, accuracies and learning rate against epoch, from metrics.csv rows) as an SVG document. */
 export function trainingCurvesSvg(rows: readonly CurveRow[], options: CurvesOptions = {}): string {
   const width = options.width ?? 760;
   const height = options.height ?? 680;

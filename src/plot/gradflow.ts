@@ -3,6 +3,7 @@
 
 import { lineChart, type Series } from './svg.js';
 
+/** One residual block of a gradient-flow chart: its depth and module path. */
 export interface GradflowChartBlock {
   /** 1-based position in forward order. */
   depth: number;
@@ -10,6 +11,7 @@ export interface GradflowChartBlock {
   path: string;
 }
 
+/** Options of {@link gradflowChartSvg}. */
 export interface GradflowChartOptions {
   title?: string;
   yLabel?: string;

@@ -2,6 +2,7 @@
 // the gradient-flow figure and the confusion matrix. Long series are downsampled and extents are
 // found with loops (a spread into Math.max overflows the stack at ~100k points).
 
+/** One line of a {@link lineChart}: its name and [x, y] points. */
 export interface Series {
   name: string;
   points: ReadonlyArray<readonly [number, number]>;
@@ -11,6 +12,7 @@ export interface Series {
   markers?: boolean;
 }
 
+/** Options of {@link lineChart}: title, axis labels, log-y and size. */
 export interface ChartOptions {
   title?: string;
   xLabel?: string;
@@ -122,6 +124,7 @@ export function fmtLogTick(exponent: number): string {
   return v.toExponential(0).replace('e+', 'e');
 }
 
+/** The plot area of a chart panel in SVG pixels. */
 export interface Frame {
   x: number;
   y: number;
@@ -232,6 +235,7 @@ export function chartPanel(series: readonly Series[], options: ChartOptions, fra
   return out;
 }
 
+/** A standalone SVG document of the given size, white background, holding `body`. */
 export function svgDocument(width: number, height: number, body: readonly string[]): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
@@ -241,6 +245,7 @@ export function svgDocument(width: number, height: number, body: readonly string
   ].join('\n') + '\n';
 }
 
+/** A line chart of `series` as a standalone SVG document, with axes, ticks and a legend. */
 export function lineChart(series: readonly Series[], options: ChartOptions = {}): string {
   const width = options.width ?? 640;
   const height = options.height ?? 400;

@@ -6,22 +6,31 @@ import type { Tensor } from '../autograd/tensor.js';
 import type { EvaluateResult, TrainableModule } from './evaluate.js';
 import type { MetricRow } from './metrics.js';
 
+/** What {@link fit} needs of an optimizer (every `optim` optimizer has it). */
 export interface OptimizerLike {
+  /** Clears the parameters' gradients. */
   zeroGrad(): void;
+  /** Updates the parameters from their gradients. */
   step(): void;
+  /** The optimizer's state, JSON-like, for checkpoints. */
   stateDict(): unknown;
+  /** Restores a state saved with `stateDict`. */
   loadStateDict(state: any): void;
   readonly paramGroups: ReadonlyArray<{ lr: number }>;
 }
 
+/** What {@link fit} needs of a learning-rate scheduler (every `optim` scheduler has it). */
 export interface SchedulerLike {
   /** `step(epoch)` jumps to that step/epoch (used when a resumed run's length changes). */
   step(epoch?: number): void;
+  /** The scheduler's state, JSON-like, for checkpoints. */
   stateDict(): unknown;
+  /** Restores a state saved with `stateDict`. */
   loadStateDict(state: any): void;
   readonly name?: string;
 }
 
+/** What every callback hook sees of the run in progress. */
 export interface FitState {
   model: TrainableModule;
   optimizer: OptimizerLike;
@@ -39,6 +48,7 @@ export interface FitState {
   stop(reason?: string): void;
 }
 
+/** What `onAfterBackward` sees: the run plus this batch's loss tensor. */
 export interface AfterBackwardState extends FitState {
   /** This batch's loss (graph still alive; its gradients were just computed). */
   loss: Tensor;
@@ -46,10 +56,12 @@ export interface AfterBackwardState extends FitState {
   hasGradients: boolean;
 }
 
+/** What `onBatchEnd` sees: the run plus this batch's loss. */
 export interface BatchEndState extends FitState {
   loss: number;
 }
 
+/** What `onEpochEnd` sees: the run plus the epoch's training loss and accuracy and the test evaluation. */
 export interface EpochEndState extends FitState {
   trainLoss: number;
   trainAcc: number;
@@ -57,15 +69,22 @@ export interface EpochEndState extends FitState {
   test: EvaluateResult | null;
 }
 
+/** A hook's result: nothing, or 'stop' to end training after this step (possibly as a Promise). */
 export type CallbackReturn = void | 'stop' | Promise<void | 'stop'>;
 
+/** Hooks {@link fit} calls during training, as Keras/Lightning callbacks; every hook is optional. */
 export interface Callback {
+  /** Before the first epoch (of this session, when resuming). */
   onTrainBegin?(state: FitState): CallbackReturn;
+  /** At the start of every epoch. */
   onEpochBegin?(state: FitState): CallbackReturn;
   /** Right after loss.backward(), before optimizer.step(): where gradient recorders plug in. */
   onAfterBackward?(state: AfterBackwardState): CallbackReturn;
+  /** After every optimizer step. */
   onBatchEnd?(state: BatchEndState): CallbackReturn;
+  /** After every epoch's evaluation. */
   onEpochEnd?(state: EpochEndState): CallbackReturn;
+  /** Once training ends (finished, stopped or interrupted). */
   onTrainEnd?(state: FitState): CallbackReturn;
 }
 

@@ -9,6 +9,7 @@ const MODEL_PREFIX = 'model.';
 const STATE_PREFIX = 'state.';
 const META_KEY = 'skipgrad.checkpoint';
 
+/** A model's weights and JSON-like training state, as saved in one safetensors file. */
 export interface Checkpoint {
   model: Record<string, Tensor>;
   /** JSON-like training state; typed arrays and Tensors inside it are stored as tensors. */
@@ -76,6 +77,7 @@ function join(value: unknown, tensors: Record<string, RawTensor>, file: string):
   return value;
 }
 
+/** Writes `checkpoint` to `path` as safetensors: the weights as tensors, the state as metadata JSON (its arrays as tensors). */
 export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Promise<void> {
   const tensors: Record<string, RawTensor> = {};
   for (const [k, t] of Object.entries(checkpoint.model)) tensors[MODEL_PREFIX + k] = rawOf(t);
@@ -83,6 +85,7 @@ export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Prom
   await saveSafetensorsFile(path, tensors, { [META_KEY]: JSON.stringify(state) });
 }
 
+/** Reads a checkpoint written by {@link saveCheckpoint}; throws naming the file if it is not one. */
 export async function loadCheckpoint(path: string): Promise<Checkpoint> {
   const { tensors, metadata } = await loadSafetensorsFile(path);
   const json = metadata[META_KEY];

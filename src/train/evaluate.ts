@@ -9,26 +9,34 @@ import { confusionMatrix, perClassAccuracy } from './confusion.js';
 
 /** What `fit` and `evaluate` need of a model: an nn.Module has all of it. */
 export interface TrainableModule {
+  /** Runs the model on a batch (an nn.Module's `call`). */
   call(x: Tensor): Tensor;
+  /** Sets train mode (`false`: eval mode). */
   train(mode?: boolean): unknown;
+  /** Sets eval mode. */
   eval(): unknown;
   readonly training: boolean;
+  /** The parameters and persistent buffers by name, for checkpoints. */
   stateDict(): Record<string, Tensor>;
+  /** Restores a state dict saved with `stateDict`. */
   loadStateDict(sd: Record<string, Tensor>, options?: { strict?: boolean }): unknown;
   /** Used to tell callbacks whether gradients are present (onAfterBackward). */
   parameters?(): Tensor[];
 }
 
+/** A loss of logits against targets, as `crossEntropy` (the default). */
 export type LossFn = (logits: Tensor, y: Tensor) => Tensor;
 
 /** Metrics beyond loss and accuracy (always computed): `{ topK: 5 }`, 'perClassAccuracy', 'confusionMatrix'. */
 export type EvalMetric = 'accuracy' | 'loss' | 'perClassAccuracy' | 'confusionMatrix' | { topK: number };
 
+/** Options of {@link evaluate}: the loss and the extra metrics. */
 export interface EvaluateOptions {
   metrics?: readonly EvalMetric[];
   lossFn?: LossFn;
 }
 
+/** What {@link evaluate} returns: mean loss, accuracy and the requested metrics. */
 export interface EvaluateResult {
   count: number;
   accuracy: number;
@@ -40,6 +48,7 @@ export interface EvaluateResult {
   confusionMatrix?: number[][];
 }
 
+/** What {@link evaluate} takes: a DataLoader or any iterable of `{x, y}` batches. */
 export type EvalData = DataLoader | Iterable<{ x: Tensor; y: Tensor }>;
 
 function checkLogits(who: string, logits: Tensor, y: Tensor): [number, number] {

@@ -20,6 +20,7 @@ import type { Module } from '../nn/module.js';
 
 export type { TrainableModule, OptimizerLike, SchedulerLike };
 
+/** Options of {@link fit}: data, optimizer, scheduler, epochs, loss, callbacks, run folder and resuming. */
 export interface FitOptions {
   /** Training batches; `batches(epoch, start)` makes resuming mid-epoch exact. */
   train: DataLoader;
@@ -64,6 +65,7 @@ export interface FitOptions {
   gradflowEvery?: number;
 }
 
+/** What {@link fit} returns: the per-epoch metrics and how the run ended. */
 export interface FitResult {
   history: MetricRow[];
   /** Whole epochs completed (including those of a resumed run). */
@@ -148,6 +150,11 @@ function checkOptionTypes(o: FitOptions): void {
   }
 }
 
+/**
+ * Trains `model` for `options.epochs` epochs, as a PyTorch training loop does (zeroGrad, forward, loss, backward, step,
+ * then the scheduler), evaluating on `options.test` after each epoch and running the callbacks; with a run folder it
+ * checkpoints and can resume exactly.
+ */
 export async function fit(model: TrainableModule, options: FitOptions): Promise<FitResult> {
   if (!model || typeof model.call !== 'function') throw new TypeError('fit: the first argument must be a model (an nn.Module): fit(model, {train, optimizer, epochs, …})');
   if (!options || typeof options !== 'object') throw new TypeError('fit: the second argument must be the options {train, optimizer, epochs, …}');

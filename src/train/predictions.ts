@@ -12,6 +12,10 @@ import { confusionSvg, misclassifiedSvg, type MisclassifiedImage } from '../plot
 import { confusionMatrix, perClassAccuracy } from './confusion.js';
 import type { TrainableModule } from './fit.js';
 
+/**
+ * What {@link predict} returns: each sample's predicted class, true label and confidence, with the overall accuracy
+ * and mean loss.
+ */
 export interface Predictions {
   /** argmax class per sample, in the loader's order. */
   predicted: Int32Array;
@@ -76,6 +80,10 @@ export function misclassifiedImages(dataset: Dataset, p: Predictions, classNames
   return out;
 }
 
+/**
+ * What {@link writeEvaluationFiles} produced: the confusion CSV and SVG, the misclassified-images SVG, and the
+ * numbers behind them.
+ */
 export interface EvaluationFiles {
   confusionCsv: string;
   confusionSvg: string;

@@ -1,11 +1,14 @@
 // Progress output: a redrawn bar on a terminal, plain periodic lines elsewhere (logs, CI, pipes).
 
+/** Where a {@link ProgressBar} writes (process.stdout or a test's stand-in). */
 export interface ProgressStream {
+  /** Writes `s` as is. */
   write(s: string): unknown;
   isTTY?: boolean;
   columns?: number;
 }
 
+/** One progress report: epoch, batch, running loss and throughput. */
 export interface ProgressState {
   epoch: number;
   epochs: number;
@@ -26,6 +29,7 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
+/** A training progress display: a redrawn bar on a terminal, one line per tenth of an epoch elsewhere (logs, CI, pipes). */
 export class ProgressBar {
   private lastPlainTenth = -1;
   private lastDraw = 0;
@@ -35,6 +39,7 @@ export class ProgressBar {
     private readonly tty = Boolean(out.isTTY),
   ) {}
 
+  /** Shows `p` (on a terminal at most 10 redraws a second). */
   update(p: ProgressState): void {
     const eta = p.batch > 0 ? (p.elapsed / p.batch) * (p.batches - p.batch) : NaN;
     const stats = `loss ${p.loss.toFixed(3)}, ${p.examplesPerSec.toFixed(1)} examples/sec, ETA ${formatDuration(eta)}`;

@@ -6,6 +6,7 @@ import type { GeneratorState } from '../autograd/random.js';
 import type { Tensor } from '../autograd/tensor.js';
 import type { MetricRow } from './metrics.js';
 
+/** Where a run stands, saved in a checkpoint so a resume continues at the exact batch with the same running totals. */
 export interface Position {
   epoch: number; // 0-based epoch in progress
   batch: number; // next batch to run within it
@@ -18,6 +19,7 @@ export interface Position {
   step: number;
 }
 
+/** The training state of a checkpoint: position, optimizer, scheduler, RNG, history and config. */
 export interface TrainingState {
   position: Position;
   /** The run's planned length when saved (absent in checkpoints of skipgrad 0.1). */

@@ -62,6 +62,7 @@ const geluTanh = activationOp(
   },
 );
 
+/** Options of {@link gelu}: `approximate: 'tanh'` uses the tanh approximation (default 'none', the exact erf form). */
 export interface GeluOptions {
   /** 'none' (default): x·Φ(x) with the exact normal CDF; 'tanh': the tanh approximation. */
   approximate?: 'none' | 'tanh';

@@ -7,8 +7,10 @@ import type { Tensor } from '../tensor.js';
 import { conv2d } from './conv2d.js';
 import { reshape } from './movement.js';
 
+/** A 1-D size: a number or a one-element array, as PyTorch's `_single`. */
 export type Single = number | [number];
 
+/** Options of {@link conv1d}, as `torch.nn.functional.conv1d`'s (stride 1, padding 0, dilation 1, groups 1). */
 export interface Conv1dOptions {
   stride?: Single;
   /** A number, or PyTorch's 'valid' / 'same' (stride 1 only). */

@@ -13,6 +13,7 @@ import { Tensor } from '../tensor.js';
 import { pair, type Pair } from './conv2d.js';
 import { reshape } from './movement.js';
 
+/** Options of {@link convTranspose2d}, as `torch.nn.functional.conv_transpose2d`'s. */
 export interface ConvTranspose2dOptions {
   stride?: Pair;
   /** Zeros the matching conv2d would add: removed from each side of the output. */

@@ -7,6 +7,7 @@ import { fmt } from '../../kernels/shape.js';
 import { defineOp } from '../function.js';
 import { Tensor } from '../tensor.js';
 
+/** Options of {@link embedding}, as `torch.nn.functional.embedding`'s. */
 export interface EmbeddingOptions {
   /** This row (negative counts from the end) gets no gradient. */
   paddingIdx?: number | null;

@@ -8,11 +8,13 @@ import type { Tensor } from '../tensor.js';
 import { batchNorm } from './batch_norm.js';
 import { checkFloatInput, checkNormParam, rowNormOp } from './row_norm.js';
 
+/** Options of {@link groupNorm}, as `torch.nn.functional.group_norm`'s. */
 export interface GroupNormOptions {
   /** Added to the variance before the square root (default 1e-5). */
   eps?: number;
 }
 
+/** Options of {@link instanceNorm}, as `torch.nn.functional.instance_norm`'s. */
 export interface InstanceNormOptions {
   /** Normalize with each instance's statistics (default true); false uses the running ones. */
   useInputStats?: boolean;

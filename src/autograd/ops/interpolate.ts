@@ -9,8 +9,12 @@ import { fmt, sizeOf } from '../../kernels/shape.js';
 import { defineOp } from '../function.js';
 import { Tensor } from '../tensor.js';
 
+/** The interpolation modes of {@link interpolate}, as PyTorch's `mode` names. */
 export type InterpolateMode = 'nearest' | 'nearest-exact' | 'linear' | 'bilinear' | 'trilinear';
 
+/**
+ * Options of {@link interpolate}: `size` or `scaleFactor`, the mode (default 'nearest'), as `torch.nn.functional.interpolate`'s.
+ */
 export interface InterpolateOptions {
   /** Output spatial size: one number for every spatial dim, or one per dim. */
   size?: number | readonly number[];

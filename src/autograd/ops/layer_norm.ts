@@ -5,6 +5,7 @@ import { fmt, sizeOf } from '../../kernels/shape.js';
 import type { Tensor } from '../tensor.js';
 import { checkFloatInput, checkNormParam, rowNormOp } from './row_norm.js';
 
+/** Options of {@link layerNorm}, as `torch.nn.functional.layer_norm`'s. */
 export interface LayerNormOptions {
   /** Added to the variance before the square root (default 1e-5). */
   eps?: number;

@@ -15,6 +15,7 @@ import { checkReduction, checkSameShape, reduceLoss, type Reduction } from './lo
 
 export type { Reduction };
 
+/** Options of {@link nllLoss}, as `torch.nn.functional.nll_loss`'s (reduction default 'mean'). */
 export interface NllOptions {
   reduction?: Reduction;
   /** Per-class weights, shape [C]. */
@@ -23,6 +24,7 @@ export interface NllOptions {
   ignoreIndex?: number;
 }
 
+/** Options of {@link crossEntropy}, as `torch.nn.functional.cross_entropy`'s. */
 export interface CrossEntropyOptions extends NllOptions {
   /** Mixes the target with the uniform distribution: (1 - ε)·target + ε/C. */
   labelSmoothing?: number;

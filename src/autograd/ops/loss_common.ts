@@ -4,6 +4,7 @@ import { fmt, shapeEq } from '../../kernels/shape.js';
 import type { Tensor } from '../tensor.js';
 import { mean, sum } from './reduce.js';
 
+/** How a loss reduces its per-element values: 'mean', 'sum' or 'none', as PyTorch's `reduction`. */
 export type Reduction = 'mean' | 'sum' | 'none';
 
 export function checkReduction(op: string, r: string): Reduction {

@@ -12,6 +12,7 @@ import { sum } from './reduce.js';
 import { binaryRaw } from './helpers.js';
 import { checkReduction, checkSameShape, reduceLoss, type Reduction } from './loss_common.js';
 
+/** The reduction of an elementwise loss: 'mean' (default), 'sum' or 'none'. */
 export interface LossOptions {
   reduction?: Reduction;
 }
@@ -75,6 +76,7 @@ const smoothL1Op = pointwiseLoss('smoothL1Loss', (x, t, _w, { beta }) => {
   return [a < beta ? (0.5 * d * d) / beta : a - 0.5 * beta, dd, -dd];
 });
 
+/** Options of {@link smoothL1Loss}: the reduction and `beta` (default 1). */
 export interface SmoothL1Options extends LossOptions {
   /** Where the quadratic part turns linear (default 1; 0 gives l1Loss). */
   beta?: number;
@@ -97,6 +99,7 @@ const huberOp = pointwiseLoss('huberLoss', (x, t, _w, { delta }) => {
   return [a < delta ? 0.5 * d * d : delta * (a - 0.5 * delta), dd, -dd];
 });
 
+/** Options of {@link huberLoss}: the reduction and `delta` (default 1). */
 export interface HuberOptions extends LossOptions {
   /** Where the quadratic part turns linear (default 1). */
   delta?: number;
@@ -141,6 +144,7 @@ const bceOp = pointwiseLoss('binaryCrossEntropy', (x, t) => {
   return [-(t * logX + (1 - t) * log1mX), (x - t) / Math.max((1 - x) * x, BCE_EPS), Math.log1p(-x) - Math.log(x)];
 });
 
+/** Options of {@link binaryCrossEntropy}: the reduction and an optional `weight` broadcast against the loss. */
 export interface BceOptions extends LossOptions {
   /** Rescales each element's loss; broadcasts to the input's shape. */
   weight?: Tensor;
@@ -173,6 +177,7 @@ const bceLogitsOp = pointwiseLoss('binaryCrossEntropyWithLogits', (x, t, pw) => 
   return [(1 - t) * x + lw * spNeg, (pw * t + 1 - t) * sigmoid(x) - pw * t, pw * spNeg - spPos, t * spNeg];
 });
 
+/** Options of {@link binaryCrossEntropyWithLogits}: those of BCE plus `posWeight`, the positive examples' weight. */
 export interface BceWithLogitsOptions extends BceOptions {
   /** Weight of the positive term, typically per class ([C], broadcast over the last dim). */
   posWeight?: Tensor;
@@ -199,6 +204,7 @@ const klOp = pointwiseLoss('klDiv', (x, t, _w, { logTarget }) => {
   return [xlogy - t * x, -t, (t !== 0 ? Math.log(t) : 0) + t / t - x];
 });
 
+/** Options of {@link klDiv}, as `torch.nn.functional.kl_div`'s ('batchmean' divides the sum by the batch size). */
 export interface KlDivOptions {
   /** 'mean' (PyTorch's default: over all elements), 'batchmean' (sum / batch size: the true KL), 'sum' or 'none'. */
   reduction?: Reduction | 'batchmean';

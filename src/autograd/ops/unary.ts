@@ -7,7 +7,8 @@ import { defineOp, type Op } from '../function.js';
 import { Tensor } from '../tensor.js';
 import { floatDType, unaryRaw } from './helpers.js';
 
-type Derivative = (x: number, y: number) => number;
+/** f'(x) of a pointwise op, given the input x and the output y = f(x) (whichever is cheaper to use). */
+export type Derivative = (x: number, y: number) => number;
 
 /** Defines a pointwise op from f and f'. `keepInt` ops (abs, relu, clamp) keep int32 inputs as int32. */
 export function pointwiseOp(name: string, f: (x: number) => number, df: Derivative, keepInt = false): Op<[Tensor]> {
@@ -31,12 +32,19 @@ export function pointwiseOp(name: string, f: (x: number) => number, df: Derivati
   });
 }
 
+/** eˣ elementwise, as `torch.exp`. */
 export const exp = pointwiseOp('exp', Math.exp, (_x, y) => y);
+/** Natural log elementwise (−Inf at 0, NaN below), as `torch.log`. */
 export const log = pointwiseOp('log', Math.log, (x) => 1 / x);
+/** √x elementwise (NaN below 0), as `torch.sqrt`. */
 export const sqrt = pointwiseOp('sqrt', Math.sqrt, (_x, y) => 0.5 / y);
+/** |x| elementwise (int32 stays int32; gradient 0 at 0), as `torch.abs`. */
 export const abs = pointwiseOp('abs', Math.abs, (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), true);
-// relu is the hot pointwise op of a ResNet: its own kernels (SIMD for float32), same semantics
-// as pointwiseOp('relu', x > 0 ? x : NaN-preserving 0, x <= 0 ? 0 : 1 (a NaN x passes g, as PyTorch), keepInt).
+/**
+ * max(0, x) elementwise (int32 stays int32, NaN passes through), as `torch.relu`.
+ * relu is the hot pointwise op of a ResNet: its own kernels (SIMD for float32), same semantics
+ * as pointwiseOp('relu', x > 0 ? x : NaN-preserving 0, x <= 0 ? 0 : 1 (a NaN x passes g, as PyTorch), keepInt).
+ */
 export const relu = defineOp({
   name: 'relu',
   forward(ctx, x: Tensor) {
@@ -52,12 +60,14 @@ export const relu = defineOp({
     return [new Tensor(out, g.shape)];
   },
 });
+/** 1/(1 + e⁻ˣ) elementwise, as `torch.sigmoid`. */
 export const sigmoid = pointwiseOp(
   'sigmoid',
   // Split by sign so exp never overflows.
   (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
   (_x, y) => y * (1 - y),
 );
+/** Hyperbolic tangent elementwise, as `torch.tanh`. */
 export const tanh = pointwiseOp('tanh', Math.tanh, (_x, y) => 1 - y * y);
 
 const clampOp = defineOp({

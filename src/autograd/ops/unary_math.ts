@@ -11,13 +11,19 @@ import { pointwiseOp } from './unary.js';
 
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 
+/** Sine elementwise (radians), as `torch.sin`. */
 export const sin = pointwiseOp('sin', Math.sin, (x) => Math.cos(x));
+/** Cosine elementwise (radians), as `torch.cos`. */
 export const cos = pointwiseOp('cos', Math.cos, (x) => -Math.sin(x));
+/** The Gauss error function elementwise, as `torch.erf`. */
 export const erf = pointwiseOp('erf', erfFn, (x) => TWO_OVER_SQRT_PI * Math.exp(-x * x));
 /** 1/√x; d/dx = −½·y³ (PyTorch's formula, in terms of the output). */
 export const rsqrt = pointwiseOp('rsqrt', (x) => 1 / Math.sqrt(x), (_x, y) => -0.5 * y * y * y);
+/** Base-2 log elementwise, as `torch.log2`. */
 export const log2 = pointwiseOp('log2', Math.log2, (x) => 1 / (x * Math.LN2));
+/** log(1 + x) elementwise, accurate for small x, as `torch.log1p`. */
 export const log1p = pointwiseOp('log1p', Math.log1p, (x) => 1 / (1 + x));
+/** eˣ − 1 elementwise, accurate for small x, as `torch.expm1`. */
 export const expm1 = pointwiseOp('expm1', Math.expm1, (_x, y) => y + 1);
 
 /** A piecewise-constant op: output in the input's dtype, gradient zero. */
@@ -31,10 +37,13 @@ function stepOp(name: string, f: (x: number) => number): Op<[Tensor]> {
 
 /** −1, 0 or 1; NaN and ±0 give 0 (as torch.sign). */
 export const sign = stepOp('sign', (x) => (x > 0 ? 1 : x < 0 ? -1 : 0));
+/** Rounds down elementwise, keeping the dtype; gradient zero, as `torch.floor`. */
 export const floor = stepOp('floor', Math.floor);
+/** Rounds up elementwise, keeping the dtype; gradient zero, as `torch.ceil`. */
 export const ceil = stepOp('ceil', Math.ceil);
 const roundOp = stepOp('round', roundHalfEven);
 
+/** Options of {@link round}. */
 export interface RoundOptions {
   /** Decimal places to round to (default 0; negative rounds to tens, hundreds, …), as torch.round's. */
   decimals?: number;

@@ -6,6 +6,7 @@ import type { Module } from '../../nn/module.js';
 import { GraphBuilder, encodeModel } from './graph.js';
 import { lower } from './layers.js';
 
+/** Options of {@link exportOnnx}: the input shape and the graph's names. */
 export interface OnnxExportOptions {
   /** The input's shape without the batch dim, e.g. [1, 28, 28]. */
   inputShape: readonly number[];
@@ -15,6 +16,11 @@ export interface OnnxExportOptions {
   graphName?: string;
 }
 
+/**
+ * The ONNX model (serialized protobuf bytes) of `model`'s inference graph, eval mode (BatchNorm with running
+ * statistics, Dropout as identity), with a dynamic batch dim; throws an ExportError naming any module it cannot
+ * lower.
+ */
 export function exportOnnx(model: Module, options: OnnxExportOptions): Uint8Array {
   const { inputShape, inputName = 'input', outputName = 'logits', graphName = 'skipgrad' } = options;
   if (!inputShape.length || !inputShape.every((d) => Number.isInteger(d) && d >= 1)) {

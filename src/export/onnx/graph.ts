@@ -11,9 +11,11 @@ export const IR_VERSION = 8;
 const FLOAT = 1; // TensorProto.DataType.FLOAT
 const ATTR = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const;
 
+/** An ONNX node attribute: an int, a string, ints, or floats/float wrapped so they stay floats. */
 export type AttrValue = number | string | number[] | { floats: number[] } | { float: number };
 
-interface Node {
+/** One ONNX node: its op type, input and output value names, name and attributes. */
+export interface Node {
   op: string;
   inputs: string[];
   outputs: string[];
@@ -21,7 +23,8 @@ interface Node {
   attrs: Record<string, AttrValue>;
 }
 
-interface Initializer {
+/** One ONNX initializer: a named float32 constant (a weight) with its dims. */
+export interface Initializer {
   name: string;
   dims: number[];
   data: Float32Array;
@@ -33,6 +36,7 @@ export interface Value {
   shape: (number | null)[];
 }
 
+/** An ONNX graph under construction: the nodes and initializers an ONNX lowering adds, with unique names. */
 export class GraphBuilder {
   readonly nodes: Node[] = [];
   readonly initializers: Initializer[] = [];

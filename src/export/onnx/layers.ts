@@ -16,7 +16,11 @@ import type { GraphBuilder, Value } from './graph.js';
 
 const TARGET = 'ONNX';
 
-type Lower = (g: GraphBuilder, m: Module, path: string, x: Value) => Value | null;
+/**
+ * How one module class is lowered to ONNX: adds `m`'s nodes to the graph and returns its output, or null if `m` is
+ * not of that class.
+ */
+export type Lower = (g: GraphBuilder, m: Module, path: string, x: Value) => Value | null;
 
 /** [top, left, bottom, right] pads of ONNX from torch's symmetric [h, w] padding. */
 function pads(p: number | readonly number[]): number[] {

@@ -10,6 +10,7 @@
 import { F32, I32, V128, type FunctionBuilder, type Local, type ModuleBuilder } from '../wasm/emitter.js';
 import { f32x4Div, f32x4Gt, f32x4Max, f32x4Ne, v128And, v128Or } from './simd.js';
 
+/** The four broadcasting arithmetic ops with their own kernels. */
 export type ArithOp = 'add' | 'sub' | 'mul' | 'div';
 export const ARITH_OPS: readonly ArithOp[] = ['add', 'sub', 'mul', 'div'];
 

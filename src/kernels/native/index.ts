@@ -16,6 +16,7 @@ import type { Conv2dParams } from '../conv.js';
 import type { Pool2dParams } from '../pool.js';
 import { getNumThreads } from '../threads/pool.js';
 
+/** Whether the native (oneDNN) addon loaded, and if not why; its library, version, path and CPU features. */
 export interface NativeStatus {
   loaded: boolean;
   reason: string | null;

@@ -6,7 +6,9 @@ import { relu } from '../../autograd/ops/unary.js';
 import type { Tensor } from '../../autograd/tensor.js';
 import { Module, pyValue } from '../module.js';
 
+/** max(0, x) elementwise, as `torch.nn.ReLU`. */
 export class ReLU extends Module {
+  /** Applies ReLU to `x`. */
   forward(x: Tensor): Tensor {
     return relu(x);
   }
@@ -14,6 +16,7 @@ export class ReLU extends Module {
 
 /** Returns its input unchanged (a placeholder layer). */
 export class Identity extends Module {
+  /** Returns `x` itself. */
   forward(x: Tensor): Tensor {
     return x;
   }
@@ -25,6 +28,7 @@ export class Flatten extends Module {
     super();
   }
 
+  /** Flattens `x`'s dims startDim..endDim. */
   forward(x: Tensor): Tensor {
     return flatten(x, this.startDim, this.endDim);
   }
@@ -41,6 +45,7 @@ export class Dropout extends Module {
     if (!(p >= 0 && p <= 1)) throw new Error(`Dropout: probability has to be between 0 and 1, but got ${p}`);
   }
 
+  /** Applies dropout in train mode; returns `x` in eval mode. */
   forward(x: Tensor): Tensor {
     return dropout(x, this.p, this.training);
   }

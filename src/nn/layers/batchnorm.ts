@@ -9,6 +9,10 @@ import { Tensor } from '../../autograd/tensor.js';
 import { Module, pyValue } from '../module.js';
 import { Parameter } from '../parameter.js';
 
+/**
+ * Options of {@link BatchNorm1d} and {@link BatchNorm2d}, as `torch.nn.BatchNorm2d`'s keyword arguments (eps 1e-5,
+ * momentum 0.1, `null` for a cumulative average).
+ */
 export interface BatchNormLayerOptions {
   eps?: number;
   /** Weight of each new batch in the running averages (default 0.1); null: a cumulative average. */
@@ -98,6 +102,7 @@ abstract class BatchNormBase extends Module {
 
 /** Batch norm over [N, C, H, W], one statistic per channel C. */
 export class BatchNorm2d extends BatchNormBase {
+  /** Refuses inputs that are not 4-D. */
   protected checkInputDim(x: Tensor): void {
     if (x.ndim !== 4) throw new Error(`BatchNorm2d: expected 4D input [N, C, H, W], got ${x.ndim}D input of shape ${fmt(x.shape)}`);
   }
@@ -105,6 +110,7 @@ export class BatchNorm2d extends BatchNormBase {
 
 /** Batch norm over [N, C] or [N, C, L], one statistic per channel C. */
 export class BatchNorm1d extends BatchNormBase {
+  /** Refuses inputs that are not 2-D or 3-D. */
   protected checkInputDim(x: Tensor): void {
     if (x.ndim !== 2 && x.ndim !== 3) {
       throw new Error(`BatchNorm1d: expected 2D or 3D input [N, C] or [N, C, L], got ${x.ndim}D input of shape ${fmt(x.shape)}`);

@@ -7,6 +7,7 @@ import { Module, pyValue } from '../module.js';
 import { Parameter } from '../parameter.js';
 import { defaultLayerInit } from '../init.js';
 
+/** Options of {@link Conv2d}, as `torch.nn.Conv2d`'s keyword arguments. */
 export interface Conv2dLayerOptions {
   stride?: Pair;
   /** A number, an [h, w] pair, or 'same' / 'valid' (stride 1 only for 'same'). */
@@ -18,6 +19,7 @@ export interface Conv2dLayerOptions {
   dtype?: 'float32' | 'float64';
 }
 
+/** 2-D convolution over [N, C_in, H, W], as `torch.nn.Conv2d`; weight [C_out, C_in/groups, kH, kW]. */
 export class Conv2d extends Module {
   weight: Parameter;
   bias: Parameter | null;
@@ -59,6 +61,7 @@ export class Conv2d extends Module {
     defaultLayerInit(this.weight, this.bias);
   }
 
+  /** Convolves `x` [N, C_in, H, W] into [N, C_out, H_out, W_out]. */
   forward(x: Tensor): Tensor {
     const { stride, padding, dilation, groups } = this;
     return conv2d(x, this.weight, this.bias, { stride, padding, dilation, groups });

@@ -8,6 +8,7 @@ import { Module, pyValue } from '../module.js';
 import { Parameter } from '../parameter.js';
 import { defaultLayerInit } from '../init.js';
 
+/** Options of {@link Conv1d}, as `torch.nn.Conv1d`'s keyword arguments. */
 export interface Conv1dLayerOptions {
   stride?: Single;
   /** A number, or 'same' / 'valid' ('same' needs stride 1). */
@@ -21,6 +22,7 @@ export interface Conv1dLayerOptions {
   dtype?: 'float32' | 'float64';
 }
 
+/** 1-D convolution over [N, C_in, L], as `torch.nn.Conv1d`; weight [C_out, C_in/groups, k]. */
 export class Conv1d extends Module {
   weight: Parameter;
   bias: Parameter | null;
@@ -61,6 +63,7 @@ export class Conv1d extends Module {
     defaultLayerInit(this.weight, this.bias);
   }
 
+  /** Convolves `x` [N, C_in, L] into [N, C_out, L_out]. */
   forward(x: Tensor): Tensor {
     if ((x.ndim !== 2 && x.ndim !== 3) || x.shape[x.ndim - 2] !== this.inChannels) {
       throw new Error(`Conv1d(${this.inChannels}, ${this.outChannels}): expected input [N, ${this.inChannels}, L] or [${this.inChannels}, L], got ${fmt(x.shape)}`);

@@ -10,6 +10,7 @@ import { Module, pyValue } from '../module.js';
 import { Parameter } from '../parameter.js';
 import { defaultLayerInit } from '../init.js';
 
+/** Options of {@link ConvTranspose2d}, as `torch.nn.ConvTranspose2d`'s keyword arguments. */
 export interface ConvTranspose2dLayerOptions {
   stride?: Pair;
   padding?: Pair;
@@ -24,6 +25,10 @@ export interface ConvTranspose2dLayerOptions {
   dtype?: 'float32' | 'float64';
 }
 
+/**
+ * 2-D transposed convolution (the gradient of Conv2d w.r.t. its input), as `torch.nn.ConvTranspose2d`; weight [C_in,
+ * C_out/groups, kH, kW].
+ */
 export class ConvTranspose2d extends Module {
   weight: Parameter;
   bias: Parameter | null;
@@ -85,6 +90,7 @@ export class ConvTranspose2d extends Module {
     }) as [number, number];
   }
 
+  /** Transposed-convolves `x` [N, C_in, H, W]; `outputSize` picks among the possible output sizes, as PyTorch's `output_size`. */
   forward(x: Tensor, outputSize?: readonly number[]): Tensor {
     if ((x.ndim !== 3 && x.ndim !== 4) || x.shape[x.ndim - 3] !== this.inChannels) {
       throw new Error(`ConvTranspose2d(${this.inChannels}, ${this.outChannels}): expected input [N, ${this.inChannels}, H, W] or [${this.inChannels}, H, W], got ${fmt(x.shape)}`);

@@ -11,6 +11,7 @@ export class Dropout2d extends Module {
     if (!(p >= 0 && p <= 1)) throw new Error(`Dropout2d: probability has to be between 0 and 1, but got ${p}`);
   }
 
+  /** Zeroes whole channels in train mode; returns `x` in eval mode. */
   forward(x: Tensor): Tensor {
     return dropout2d(x, this.p, this.training);
   }

@@ -8,6 +8,7 @@ import { Module, pyFloat } from '../module.js';
 import { Parameter } from '../parameter.js';
 import { normal } from '../init.js';
 
+/** Options of {@link Embedding}, as `torch.nn.Embedding`'s keyword arguments. */
 export interface EmbeddingLayerOptions {
   /** This row (negative counts from the end) starts at zero and gets no gradient. */
   paddingIdx?: number | null;
@@ -24,11 +25,13 @@ export interface EmbeddingLayerOptions {
   dtype?: 'float32' | 'float64';
 }
 
+/** Options of `Embedding.fromPretrained`, as `torch.nn.Embedding.from_pretrained`'s (the weight is the given tensor). */
 export interface FromPretrainedOptions extends Omit<EmbeddingLayerOptions, 'weight' | 'dtype'> {
   /** Keep the weight fixed (requiresGrad false); default true. */
   freeze?: boolean;
 }
 
+/** A lookup table of `numEmbeddings` vectors of size `embeddingDim`, indexed by integer tensors, as `torch.nn.Embedding`. */
 export class Embedding extends Module {
   weight: Parameter;
   /** As PyTorch stores it: a row number in [0, numEmbeddings), or null. */
@@ -80,6 +83,7 @@ export class Embedding extends Module {
     }
   }
 
+  /** The rows of the weight at `indices` (any shape), giving [...indices.shape, embeddingDim]. */
   forward(indices: Tensor): Tensor {
     if (indices.dtype !== 'int32') {
       throw new Error(`Embedding(${this.numEmbeddings}, ${this.embeddingDim}): indices ${fmt(indices.shape)} must be int32, got ${indices.dtype}`);

@@ -7,12 +7,14 @@ import { Module } from '../module.js';
 import { Parameter } from '../parameter.js';
 import { defaultLayerInit } from '../init.js';
 
+/** Options of {@link Linear}, as `torch.nn.Linear`'s keyword arguments. */
 export interface LinearOptions {
   /** Learn a bias (default true). */
   bias?: boolean;
   dtype?: 'float32' | 'float64';
 }
 
+/** Affine map y = x·Wᵀ + b over the last dim, as `torch.nn.Linear`; weight [outFeatures, inFeatures]. */
 export class Linear extends Module {
   weight: Parameter;
   bias: Parameter | null;
@@ -37,6 +39,7 @@ export class Linear extends Module {
     defaultLayerInit(this.weight, this.bias);
   }
 
+  /** Maps `x` [..., inFeatures] to [..., outFeatures]. */
   forward(x: Tensor): Tensor {
     return linear(x, this.weight, this.bias);
   }

@@ -30,6 +30,10 @@ abstract class Loss extends Module {
   }
 }
 
+/**
+ * Cross entropy of logits [N, C, …] against class indices or class probabilities, as `torch.nn.CrossEntropyLoss`
+ * (weight, ignoreIndex, labelSmoothing, reduction).
+ */
 export class CrossEntropyLoss extends Loss {
   declare weight: Tensor | null;
   readonly ignoreIndex: number;
@@ -45,6 +49,7 @@ export class CrossEntropyLoss extends Loss {
     }
   }
 
+  /** The loss of logits `input` against `target`. */
   forward(input: Tensor, target: Tensor): Tensor {
     return crossEntropy(input, target, {
       weight: this.weight ?? undefined, ignoreIndex: this.ignoreIndex, reduction: this.reduction, labelSmoothing: this.labelSmoothing,
@@ -52,6 +57,7 @@ export class CrossEntropyLoss extends Loss {
   }
 }
 
+/** Negative log likelihood of log-probabilities [N, C, …] against class indices, as `torch.nn.NLLLoss`. */
 export class NLLLoss extends Loss {
   declare weight: Tensor | null;
   readonly ignoreIndex: number;
@@ -62,31 +68,37 @@ export class NLLLoss extends Loss {
     this.ignoreIndex = options.ignoreIndex ?? -100;
   }
 
+  /** The loss of log-probabilities `input` against class indices `target`. */
   forward(input: Tensor, target: Tensor): Tensor {
     return nllLoss(input, target, { weight: this.weight ?? undefined, ignoreIndex: this.ignoreIndex, reduction: this.reduction });
   }
 }
 
+/** Mean squared error (x − y)², as `torch.nn.MSELoss`. */
 export class MSELoss extends Loss {
   constructor(options: LossOptions = {}) {
     super(options);
   }
 
+  /** The squared error of `input` against `target`, reduced. */
   forward(input: Tensor, target: Tensor): Tensor {
     return mseLoss(input, target, { reduction: this.reduction });
   }
 }
 
+/** Mean absolute error |x − y|, as `torch.nn.L1Loss`. */
 export class L1Loss extends Loss {
   constructor(options: LossOptions = {}) {
     super(options);
   }
 
+  /** The absolute error of `input` against `target`, reduced. */
   forward(input: Tensor, target: Tensor): Tensor {
     return l1Loss(input, target, { reduction: this.reduction });
   }
 }
 
+/** Squared error below `beta`, absolute error above (default beta 1), as `torch.nn.SmoothL1Loss`. */
 export class SmoothL1Loss extends Loss {
   readonly beta: number;
 
@@ -96,11 +108,13 @@ export class SmoothL1Loss extends Loss {
     if (!(this.beta >= 0)) throw new Error(`SmoothL1Loss: beta must be >= 0, got ${this.beta}`);
   }
 
+  /** The smooth L1 error of `input` against `target`, reduced. */
   forward(input: Tensor, target: Tensor): Tensor {
     return smoothL1Loss(input, target, { reduction: this.reduction, beta: this.beta });
   }
 }
 
+/** Squared error below `delta`, delta-scaled absolute error above (default delta 1), as `torch.nn.HuberLoss`. */
 export class HuberLoss extends Loss {
   readonly delta: number;
 
@@ -110,11 +124,13 @@ export class HuberLoss extends Loss {
     if (!(this.delta > 0)) throw new Error(`HuberLoss: delta must be > 0, got ${this.delta}`);
   }
 
+  /** The Huber error of `input` against `target`, reduced. */
   forward(input: Tensor, target: Tensor): Tensor {
     return huberLoss(input, target, { reduction: this.reduction, delta: this.delta });
   }
 }
 
+/** Binary cross entropy of probabilities in [0, 1], as `torch.nn.BCELoss` (log clamped at -100, as PyTorch). */
 export class BCELoss extends Loss {
   declare weight: Tensor | null;
 
@@ -123,11 +139,13 @@ export class BCELoss extends Loss {
     this.weightBuffer('weight', options.weight);
   }
 
+  /** The loss of probabilities `input` against targets in [0, 1]. */
   forward(input: Tensor, target: Tensor): Tensor {
     return binaryCrossEntropy(input, target, { weight: this.weight ?? undefined, reduction: this.reduction });
   }
 }
 
+/** Binary cross entropy on logits, computed stably, as `torch.nn.BCEWithLogitsLoss` (weight, posWeight, reduction). */
 export class BCEWithLogitsLoss extends Loss {
   declare weight: Tensor | null;
   declare pos_weight: Tensor | null;
@@ -142,6 +160,7 @@ export class BCEWithLogitsLoss extends Loss {
     return this.pos_weight;
   }
 
+  /** The loss of logits `input` against targets in [0, 1]. */
   forward(input: Tensor, target: Tensor): Tensor {
     return binaryCrossEntropyWithLogits(input, target, {
       weight: this.weight ?? undefined, posWeight: this.posWeight ?? undefined, reduction: this.reduction,
@@ -149,6 +168,10 @@ export class BCEWithLogitsLoss extends Loss {
   }
 }
 
+/**
+ * Kullback–Leibler divergence of log-probabilities `input` from `target`, as `torch.nn.KLDivLoss` ('batchmean'
+ * divides by the batch size).
+ */
 export class KLDivLoss extends Module {
   readonly reduction: Reduction | 'batchmean';
   readonly logTarget: boolean;
@@ -162,6 +185,7 @@ export class KLDivLoss extends Module {
     this.logTarget = options.logTarget ?? false;
   }
 
+  /** The divergence of `target` from log-probabilities `input`, reduced. */
   forward(input: Tensor, target: Tensor): Tensor {
     return klDiv(input, target, { reduction: this.reduction, logTarget: this.logTarget });
   }

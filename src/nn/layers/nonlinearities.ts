@@ -8,6 +8,7 @@ import {
 import type { Tensor } from '../../autograd/tensor.js';
 import { Module, pyFloat, pyValue } from '../module.js';
 
+/** Gaussian error linear unit x·Φ(x), as `torch.nn.GELU` (`approximate: 'tanh'` uses the tanh approximation). */
 export class GELU extends Module {
   readonly approximate: 'none' | 'tanh';
 
@@ -19,6 +20,7 @@ export class GELU extends Module {
     }
   }
 
+  /** Applies GELU to `x`. */
   forward(x: Tensor): Tensor {
     return gelu(x, { approximate: this.approximate });
   }
@@ -28,17 +30,21 @@ export class GELU extends Module {
   }
 }
 
+/** x·sigmoid(x) (swish), as `torch.nn.SiLU`. */
 export class SiLU extends Module {
+  /** Applies SiLU to `x`. */
   forward(x: Tensor): Tensor {
     return silu(x);
   }
 }
 
+/** x for x ≥ 0, negativeSlope·x below (default 0.01), as `torch.nn.LeakyReLU`. */
 export class LeakyReLU extends Module {
   constructor(readonly negativeSlope = 0.01) {
     super();
   }
 
+  /** Applies leaky ReLU to `x`. */
   forward(x: Tensor): Tensor {
     return leakyRelu(x, this.negativeSlope);
   }
@@ -48,11 +54,13 @@ export class LeakyReLU extends Module {
   }
 }
 
+/** x for x > 0, alpha·(eˣ − 1) below (default alpha 1), as `torch.nn.ELU`. */
 export class ELU extends Module {
   constructor(readonly alpha = 1) {
     super();
   }
 
+  /** Applies ELU to `x`. */
   forward(x: Tensor): Tensor {
     return elu(x, this.alpha);
   }
@@ -62,6 +70,7 @@ export class ELU extends Module {
   }
 }
 
+/** log(1 + e^(beta·x))/beta, linear above `threshold`, as `torch.nn.Softplus` (defaults beta 1, threshold 20). */
 export class Softplus extends Module {
   constructor(
     readonly beta = 1,
@@ -70,6 +79,7 @@ export class Softplus extends Module {
     super();
   }
 
+  /** Applies softplus to `x`. */
   forward(x: Tensor): Tensor {
     return softplus(x, this.beta, this.threshold);
   }
@@ -80,6 +90,7 @@ export class Softplus extends Module {
   }
 }
 
+/** Clamps to [minVal, maxVal] (default [-1, 1]), as `torch.nn.Hardtanh`. */
 export class Hardtanh extends Module {
   constructor(
     readonly minVal = -1,
@@ -89,6 +100,7 @@ export class Hardtanh extends Module {
     if (!(maxVal > minVal)) throw new Error(`${this.className}: maxVal ${maxVal} must be greater than minVal ${minVal}`);
   }
 
+  /** Clamps `x` to [minVal, maxVal]. */
   forward(x: Tensor): Tensor {
     return hardtanh(x, this.minVal, this.maxVal);
   }
@@ -104,6 +116,7 @@ export class ReLU6 extends Hardtanh {
     super(0, 6);
   }
 
+  /** Clamps `x` to [0, 6]. */
   override forward(x: Tensor): Tensor {
     return relu6(x);
   }
@@ -113,19 +126,25 @@ export class ReLU6 extends Hardtanh {
   }
 }
 
+/** x·relu6(x + 3)/6, as `torch.nn.Hardswish`. */
 export class Hardswish extends Module {
+  /** Applies hardswish to `x`. */
   forward(x: Tensor): Tensor {
     return hardswish(x);
   }
 }
 
+/** x·tanh(softplus(x)), as `torch.nn.Mish`. */
 export class Mish extends Module {
+  /** Applies Mish to `x`. */
   forward(x: Tensor): Tensor {
     return mish(x);
   }
 }
 
+/** log(sigmoid(x)), computed stably, as `torch.nn.LogSigmoid`. */
 export class LogSigmoid extends Module {
+  /** Applies log-sigmoid to `x`. */
   forward(x: Tensor): Tensor {
     return logSigmoid(x);
   }

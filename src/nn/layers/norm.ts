@@ -10,9 +10,11 @@ import { Tensor } from '../../autograd/tensor.js';
 import { Module, pyFloat, pyValue } from '../module.js';
 import { Parameter } from '../parameter.js';
 
-type FloatDType = 'float32' | 'float64';
+/** The floating dtypes a normalization layer's parameters can have. */
+export type FloatDType = 'float32' | 'float64';
 const filled = (dtype: FloatDType, shape: number[], v: number) => new Tensor(allocate(dtype, sizeOf(shape)).fill(v), shape);
 
+/** Options of {@link LayerNorm}, as `torch.nn.LayerNorm`'s keyword arguments. */
 export interface LayerNormLayerOptions {
   /** Added to the variance before the square root (default 1e-5). */
   eps?: number;
@@ -47,6 +49,7 @@ export class LayerNorm extends Module {
     this.bias?.data.fill(0);
   }
 
+  /** Normalizes `x` over its trailing `normalizedShape` dims. */
   forward(x: Tensor): Tensor {
     const s = this.normalizedShape;
     if (x.ndim < s.length || s.some((d, i) => x.shape[x.ndim - s.length + i] !== d)) {
@@ -60,6 +63,7 @@ export class LayerNorm extends Module {
   }
 }
 
+/** Options of {@link GroupNorm}, as `torch.nn.GroupNorm`'s keyword arguments. */
 export interface GroupNormLayerOptions {
   eps?: number;
   /** Learn a per-channel weight and bias (ones and zeros); default true. */
@@ -87,11 +91,13 @@ export class GroupNorm extends Module {
     this.bias = this.affine ? new Parameter(filled(dtype, [numChannels], 0)) : null;
   }
 
+  /** Weight 1, bias 0. */
   resetParameters(): void {
     this.weight?.data.fill(1);
     this.bias?.data.fill(0);
   }
 
+  /** Normalizes `x` [N, C, …] per group of channels. */
   forward(x: Tensor): Tensor {
     if (x.ndim < 2 || x.shape[1] !== this.numChannels) {
       throw new Error(`GroupNorm(${this.numGroups}, ${this.numChannels}): expected input [N, ${this.numChannels}, ...], got ${fmt(x.shape)}`);
@@ -104,6 +110,10 @@ export class GroupNorm extends Module {
   }
 }
 
+/**
+ * Options of {@link InstanceNorm2d}, as `torch.nn.InstanceNorm2d`'s keyword arguments (affine and trackRunningStats
+ * off by default).
+ */
 export interface InstanceNormLayerOptions {
   eps?: number;
   /** Weight of each new batch in the running averages (default 0.1). */
@@ -146,18 +156,21 @@ export class InstanceNorm2d extends Module {
     this.registerBuffer('num_batches_tracked', track ? new Tensor(new Int32Array(1), []) : null);
   }
 
+  /** Running mean 0, running variance 1, no batches seen. */
   resetRunningStats(): void {
     this.running_mean?.data.fill(0);
     this.running_var?.data.fill(1);
     this.num_batches_tracked?.data.fill(0);
   }
 
+  /** Running statistics reset, weight 1, bias 0. */
   resetParameters(): void {
     this.resetRunningStats();
     this.weight?.data.fill(1);
     this.bias?.data.fill(0);
   }
 
+  /** Normalizes each image's channels of `x` by their own statistics (or the running ones in eval mode when tracked). */
   forward(x: Tensor): Tensor {
     if (x.ndim !== 3 && x.ndim !== 4) {
       throw new Error(`InstanceNorm2d: expected 3D or 4D input [C, H, W] or [N, C, H, W], got ${x.ndim}D input of shape ${fmt(x.shape)}`);

@@ -7,6 +7,7 @@ import { adaptiveAvgPool2d } from '../../autograd/ops/adaptive_avg_pool2d.js';
 import type { Tensor } from '../../autograd/tensor.js';
 import { Module, pyValue } from '../module.js';
 
+/** Options of {@link MaxPool2d}, as `torch.nn.MaxPool2d`'s arguments (stride defaults to the kernel size). */
 export interface MaxPool2dLayerOptions {
   /** Defaults to kernelSize. */
   stride?: Pair;
@@ -15,6 +16,7 @@ export interface MaxPool2dLayerOptions {
   ceilMode?: boolean;
 }
 
+/** 2-D max pooling over [N, C, H, W], as `torch.nn.MaxPool2d`. */
 export class MaxPool2d extends Module {
   readonly stride: Pair;
   readonly padding: Pair;
@@ -29,6 +31,7 @@ export class MaxPool2d extends Module {
     this.ceilMode = options.ceilMode ?? false;
   }
 
+  /** Max-pools `x` [N, C, H, W]. */
   forward(x: Tensor): Tensor {
     const { kernelSize, stride, padding, dilation, ceilMode } = this;
     return maxPool2d(x, { kernelSize, stride, padding, dilation, ceilMode });
@@ -42,6 +45,7 @@ export class MaxPool2d extends Module {
   }
 }
 
+/** Options of {@link AvgPool2d}, as `torch.nn.AvgPool2d`'s arguments (stride defaults to the kernel size). */
 export interface AvgPool2dLayerOptions {
   /** Defaults to kernelSize. */
   stride?: Pair;
@@ -52,6 +56,7 @@ export interface AvgPool2dLayerOptions {
   divisorOverride?: number;
 }
 
+/** 2-D average pooling over [N, C, H, W], as `torch.nn.AvgPool2d`. */
 export class AvgPool2d extends Module {
   readonly stride: Pair;
   readonly padding: Pair;
@@ -68,6 +73,7 @@ export class AvgPool2d extends Module {
     this.divisorOverride = options.divisorOverride;
   }
 
+  /** Average-pools `x` [N, C, H, W]. */
   forward(x: Tensor): Tensor {
     const { kernelSize, stride, padding, ceilMode, countIncludePad, divisorOverride } = this;
     return avgPool2d(x, { kernelSize, stride, padding, ceilMode, countIncludePad, divisorOverride });
@@ -78,11 +84,13 @@ export class AvgPool2d extends Module {
   }
 }
 
+/** Average pooling to a fixed output size [outH, outW] whatever the input size, as `torch.nn.AdaptiveAvgPool2d`. */
 export class AdaptiveAvgPool2d extends Module {
   constructor(readonly outputSize: Pair) {
     super();
   }
 
+  /** Average-pools `x` [N, C, H, W] to the output size. */
   forward(x: Tensor): Tensor {
     return adaptiveAvgPool2d(x, this.outputSize);
   }

@@ -4,6 +4,7 @@ import { interpolate, type InterpolateMode } from '../../autograd/ops/interpolat
 import type { Tensor } from '../../autograd/tensor.js';
 import { Module, pyFloat, pyValue } from '../module.js';
 
+/** Options of {@link Upsample}: `size` or `scaleFactor`, and the mode, as `torch.nn.Upsample`'s. */
 export interface UpsampleOptions {
   /** Output spatial size (one number for all spatial dims, or one per dim). */
   size?: number | readonly number[];
@@ -15,6 +16,7 @@ export interface UpsampleOptions {
   recomputeScaleFactor?: boolean;
 }
 
+/** Resizes the spatial dims of [N, C, …] by interpolation, as `torch.nn.Upsample`. */
 export class Upsample extends Module {
   readonly size: number | readonly number[] | null;
   readonly scaleFactor: number | readonly number[] | null;
@@ -32,6 +34,7 @@ export class Upsample extends Module {
     if ((this.size === null) === (this.scaleFactor === null)) throw new Error('Upsample: exactly one of size or scaleFactor must be given');
   }
 
+  /** Interpolates `x` to the configured size. */
   forward(x: Tensor): Tensor {
     return interpolate(x, {
       size: this.size ?? undefined,
