@@ -87,6 +87,31 @@ describe.skipIf(!runTorch)('export to PyTorch and back', () => {
     expect(Math.abs(theirs.at(-1)!.testAcc! - mine.at(-1)!.testAcc!)).toBeLessThanOrEqual(0.001 + 1e-12);
   }, 180_000);
 
+  it('extending a one-cycle SGD run (--momentum 0.9 as the top of the cycle): PyTorch rebuilds the schedule as skipgrad does', async () => {
+    // skipgrad's default schedule; Adam's (no momentum cycle) is extended the same way.
+    for (const [run, flags] of [['onecycle', ['--momentum', '0.9']], ['adam', null]] as const) {
+      if (flags) expect((await cli('train', ...RECIPE, '--epochs', '1', ...flags, '--out', at(run))).code).toBe(0);
+      if (flags) expect((await cli('export', at(run), '--to', 'pytorch', at(`${run}-torch`))).code).toBe(0);
+      cpSync(at(run), at(`${run}-x`), { recursive: true });
+      const r = await cli('train', '--resume', at(`${run}-x`), '--epochs', '3', '--threads', '1');
+      expect(r.code).toBe(0);
+      const out = python([at(`${run}-torch`, 'train_ddp.py'), '--out', at(`${run}-x-torch`), '--epochs', '3', '--threads', '1']);
+      expect(out).toContain('extending 1 -> 3 epochs: OneCycleLR schedule rebuilt for 3 epochs (24 steps), continuing at step 8');
+      const mine = (await historyOf(at(`${run}-x`, 'checkpoint.safetensors'))).filter((x) => x.step > 8);
+      const theirs = torchHistory(at(`${run}-x-torch`)).filter((x) => x.step > 8);
+      expect(theirs.map((x) => x.step)).toEqual(mine.map((x) => x.step));
+      expect(theirs.at(-1)!.step).toBe(24);
+      theirs.forEach((x, i) => {
+        expect(Math.abs(x.loss - mine[i].loss) / mine[i].loss, `${run} step ${x.step}`).toBeLessThan(1e-4);
+        expect(x.lr).toBeCloseTo(mine[i].lr, 12);
+      });
+    }
+    const st = JSON.parse(readFileSync(join(at('onecycle-x-torch'), 'checkpoint', 'state.json'), 'utf8'));
+    expect(st.optimizer.param_groups[0]).toMatchObject({ max_momentum: 0.9, base_momentum: 0.8 });
+    expect(st.scheduler.state.total_steps).toBe(24);
+    expect(st.epochs).toBe(3);
+  }, 240_000);
+
   it('the optimizer and scheduler state round-trip through torch and import', async () => {
     for (const run of ['sgd', 'adam']) {
       // PyTorch loads the exported state into torch.optim / lr_scheduler and writes its own state_dicts back (no step).
