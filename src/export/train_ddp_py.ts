@@ -416,7 +416,7 @@ def main():
     ap.add_argument('--test-data', help='test split when --data is a CSV (default: the sibling *test*.csv)')
     ap.add_argument('--out', required=True, help='run folder to write')
     ap.add_argument('--max-steps', type=int, help='stop after K optimizer steps (a checkpoint is written)')
-    ap.add_argument('--epochs', type=int, help='extend the run to E epochs (as skipgrad train --resume --epochs)')
+    ap.add_argument('--epochs', type=int, help='extend (or shorten) the run to E epochs, rebuilding the schedule for E epochs at the checkpoint\'s step (as skipgrad train --resume --epochs)')
     ap.add_argument('--threads', type=int, help='torch.set_num_threads per process')
     ap.add_argument('--cpu', action='store_true', help='stay on the CPU even when CUDA is available')
     args = ap.parse_args()
