@@ -1,6 +1,6 @@
 // skipgrad export --to onnx: the file passes onnx.checker and onnxruntime gives skipgrad's logits
-// (within 1e-4) on embedded test images, for the seed's ResNet-18 and for a model with LayerNorm
-// and GELU (stand-ins until the 'layers'/'nn' branches land: test/helpers/standin_layers.ts).
+// (within 1e-4) on embedded test images, for the seed's ResNet-18 and for models with the other
+// built-in layers ONNX has (LayerNorm, GELU, SiLU, …, Conv1d, ConvTranspose2d, Upsample).
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +11,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import * as sg from '../src/index.js';
 import { main } from '../src/cli/main.js';
 import { ProtoWriter } from '../src/export/onnx/protobuf.js';
-import { GELU, LayerNorm, LeakyReLU, SiLU, Sigmoid, Tanh } from './helpers/standin_layers.js';
 
 const PY = '/usr/bin/python3';
 const hasOnnx = spawnSync(PY, ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0;
@@ -41,7 +40,8 @@ function logitsOf(model: sg.nn.Module, x: sg.Tensor): Float32Array {
 
 async function onnxLogits(bytes: Uint8Array, x: sg.Tensor): Promise<{ data: Float32Array; dims: readonly number[] }> {
   const session = await ort.InferenceSession.create(bytes);
-  const out = await session.run({ input: new ort.Tensor('float32', x.data as Float32Array, x.shape.slice()) });
+  // A copy: onnxruntime-node refuses a view into a larger buffer (as randn's may be).
+  const out = await session.run({ input: new ort.Tensor('float32', Float32Array.from(x.data), x.shape.slice()) });
   return { data: out.logits.data as Float32Array, dims: out.logits.dims };
 }
 
@@ -68,14 +68,34 @@ function checker(path: string): string {
 }
 
 function lnGeluModel(): sg.nn.Module {
-  const { Sequential, Conv2d, ReLU, Flatten, Linear, Dropout, AvgPool2d, MaxPool2d } = sg.nn;
+  const { Sequential, Conv2d, ReLU, Flatten, Linear, Dropout, AvgPool2d, MaxPool2d, LayerNorm, GELU, SiLU, LeakyReLU, Hardtanh, LogSigmoid } = sg.nn;
   return new Sequential(
     // 'same' with an even kernel pads 1 before and 2 after; AvgPool2d without counting the padding.
-    new Conv2d(1, 4, 4, { padding: 'same', bias: false }), new Tanh(), new Conv2d(4, 4, 3, { stride: 2, dilation: 2 }),
-    new AvgPool2d(3, { stride: 2, padding: 1, countIncludePad: false }), new MaxPool2d(2, { stride: 1 }), new Sigmoid(),
+    new Conv2d(1, 4, 4, { padding: 'same', bias: false }), new Hardtanh(-0.5, 0.7), new Conv2d(4, 4, 3, { stride: 2, dilation: 2 }),
+    new AvgPool2d(3, { stride: 2, padding: 1, countIncludePad: false }), new MaxPool2d(2, { stride: 1 }), new LogSigmoid(),
     new ReLU(), new Flatten(), new Linear(4 * 5 * 5, 32),
     new LayerNorm(32), new GELU(), new Linear(32, 16), new LayerNorm([16], { eps: 1e-3, elementwiseAffine: false }),
     new GELU({ approximate: 'tanh' }), new SiLU(), new Linear(16, 16), new LeakyReLU(0.1), new Dropout(0.3), new Linear(16, 10),
+  );
+}
+
+/** ConvTranspose2d, Upsample (nearest), Dropout2d and the other activations, on images. */
+function upModel(): sg.nn.Module {
+  const { Sequential, Conv2d, ConvTranspose2d, Upsample, Dropout2d, MaxPool2d, Flatten, Linear, ELU, Hardswish, Mish, Softplus, ReLU6, Hardtanh } = sg.nn;
+  return new Sequential(
+    new Conv2d(1, 4, 3, { padding: 1 }), new ELU(0.5), new ConvTranspose2d(4, 3, 3, { stride: 2, padding: 1, outputPadding: 1 }),
+    new Hardswish(), new Dropout2d(0.4), new MaxPool2d(4), new Upsample({ scaleFactor: 2 }), new Conv2d(3, 4, 3, { stride: 3 }),
+    new Mish(), new Flatten(), new Linear(4 * 9 * 9, 16), new Softplus(2, 1), new Linear(16, 16), new Hardtanh(-0.3, 0.4),
+    new ReLU6(), new Linear(16, 10),
+  );
+}
+
+/** Conv1d ('same', strided and dilated) on [4, 32] sequences. */
+function seqModel(): sg.nn.Module {
+  const { Sequential, Conv1d, GELU, Flatten, Linear } = sg.nn;
+  return new Sequential(
+    new Conv1d(4, 8, 4, { padding: 'same' }), new GELU(), new Conv1d(8, 4, 3, { stride: 2, dilation: 2, padding: 1, bias: false }),
+    new Flatten(), new Linear(4 * 15, 10),
   );
 }
 
@@ -95,7 +115,7 @@ describe('export to ONNX', () => {
     expect(maxAbsDiff((await onnxLogits(bytes, three)).data, want.subarray(0, 30))).toBeLessThan(1e-4);
   });
 
-  it('a model with LayerNorm, GELU (exact and tanh), SiLU, LeakyReLU, Tanh, Sigmoid, AvgPool2d and \'same\' padding', async () => {
+  it('a model with LayerNorm, GELU (exact and tanh), SiLU, LeakyReLU, Hardtanh, LogSigmoid, AvgPool2d and \'same\' padding', async () => {
     sg.manualSeed(3);
     const model = lnGeluModel();
     perturb(model, 4);
@@ -104,6 +124,28 @@ describe('export to ONNX', () => {
     const got = await onnxLogits(bytes, images);
     expect(got.dims).toEqual([16, 10]);
     expect(maxAbsDiff(got.data, logitsOf(model, images))).toBeLessThan(1e-4);
+  });
+
+  it('a model with ConvTranspose2d, Upsample, Dropout2d, ELU, Hardswish, Mish, Softplus, Hardtanh, ReLU6', async () => {
+    sg.manualSeed(6);
+    const model = upModel();
+    perturb(model, 7);
+    const bytes = sg.exportOnnx(model, { inputShape: [1, 28, 28] });
+    writeFileSync(join(dir, 'up.onnx'), bytes);
+    const got = await onnxLogits(bytes, images);
+    expect(got.dims).toEqual([16, 10]);
+    expect(maxAbsDiff(got.data, logitsOf(model, images))).toBeLessThan(1e-4);
+  });
+
+  it('a model with Conv1d on sequences', async () => {
+    sg.manualSeed(8);
+    const model = seqModel();
+    const x = sg.randn([5, 4, 32]);
+    const bytes = sg.exportOnnx(model, { inputShape: [4, 32] });
+    writeFileSync(join(dir, 'seq.onnx'), bytes);
+    const got = await onnxLogits(bytes, x);
+    expect(got.dims).toEqual([5, 10]);
+    expect(maxAbsDiff(got.data, logitsOf(model, x))).toBeLessThan(1e-4);
   });
 
   it('skipgrad export RUN_DIR --to onnx writes the run\'s model', async () => {
@@ -122,7 +164,7 @@ describe('export to ONNX', () => {
   });
 
   it.skipIf(!runChecker)('the files pass onnx.checker (full check, opset 17)', () => {
-    for (const f of ['resnet18.onnx', 'layers.onnx', 'run.onnx']) expect(checker(join(dir, f))).toBe('ok 17');
+    for (const f of ['resnet18.onnx', 'layers.onnx', 'up.onnx', 'seq.onnx', 'run.onnx']) expect(checker(join(dir, f))).toBe('ok 17');
   });
 
   it('refuses a module it cannot translate, naming its path and class', () => {
@@ -139,6 +181,10 @@ describe('export to ONNX', () => {
     expect(() => sg.exportOnnx(new Sequential(new MyReLU()), { inputShape: [4] })).toThrow(/module '0' \(MyReLU\)/);
     const noStats = new Sequential(new BatchNorm1d(4, { trackRunningStats: false }));
     expect(() => sg.exportOnnx(noStats, { inputShape: [4] })).toThrow(/module '0' \(BatchNorm1d\) keeps no running statistics/);
+    // Built-ins without an ONNX entry here are refused by name too.
+    expect(() => sg.exportOnnx(new Sequential(new sg.nn.GroupNorm(2, 4)), { inputShape: [4, 3, 3] })).toThrow(/module '0' \(GroupNorm\) has no ONNX translation/);
+    expect(() => sg.exportOnnx(new Sequential(new sg.nn.Upsample({ scaleFactor: 2, mode: 'bilinear' })), { inputShape: [1, 4, 4] }))
+      .toThrow(/module '0' \(Upsample\) has mode 'bilinear'; only 'nearest' is exported/);
   });
 
   it('protobuf writer: varints, negative int64, length-delimited fields', () => {

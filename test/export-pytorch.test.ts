@@ -11,7 +11,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import * as sg from '../src/index.js';
 import { main } from '../src/cli/main.js';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
-import { GELU, LayerNorm, LeakyReLU, SiLU, Sigmoid, Tanh } from './helpers/standin_layers.js';
 
 const PY = '/usr/bin/python3';
 const TORCHRUN = '/usr/bin/torchrun';
@@ -87,6 +86,31 @@ describe.skipIf(!runTorch)('export to PyTorch and back', () => {
     // float32 rounding of each other (1 of 1,000).
     expect(Math.abs(theirs.at(-1)!.testAcc! - mine.at(-1)!.testAcc!)).toBeLessThanOrEqual(0.001 + 1e-12);
   }, 180_000);
+
+  it('extending a one-cycle SGD run (--momentum 0.9 as the top of the cycle): PyTorch rebuilds the schedule as skipgrad does', async () => {
+    // skipgrad's default schedule; Adam's (no momentum cycle) is extended the same way.
+    for (const [run, flags] of [['onecycle', ['--momentum', '0.9']], ['adam', null]] as const) {
+      if (flags) expect((await cli('train', ...RECIPE, '--epochs', '1', ...flags, '--out', at(run))).code).toBe(0);
+      if (flags) expect((await cli('export', at(run), '--to', 'pytorch', at(`${run}-torch`))).code).toBe(0);
+      cpSync(at(run), at(`${run}-x`), { recursive: true });
+      const r = await cli('train', '--resume', at(`${run}-x`), '--epochs', '3', '--threads', '1');
+      expect(r.code).toBe(0);
+      const out = python([at(`${run}-torch`, 'train_ddp.py'), '--out', at(`${run}-x-torch`), '--epochs', '3', '--threads', '1']);
+      expect(out).toContain('extending 1 -> 3 epochs: OneCycleLR schedule rebuilt for 3 epochs (24 steps), continuing at step 8');
+      const mine = (await historyOf(at(`${run}-x`, 'checkpoint.safetensors'))).filter((x) => x.step > 8);
+      const theirs = torchHistory(at(`${run}-x-torch`)).filter((x) => x.step > 8);
+      expect(theirs.map((x) => x.step)).toEqual(mine.map((x) => x.step));
+      expect(theirs.at(-1)!.step).toBe(24);
+      theirs.forEach((x, i) => {
+        expect(Math.abs(x.loss - mine[i].loss) / mine[i].loss, `${run} step ${x.step}`).toBeLessThan(1e-4);
+        expect(x.lr).toBeCloseTo(mine[i].lr, 12);
+      });
+    }
+    const st = JSON.parse(readFileSync(join(at('onecycle-x-torch'), 'checkpoint', 'state.json'), 'utf8'));
+    expect(st.optimizer.param_groups[0]).toMatchObject({ max_momentum: 0.9, base_momentum: 0.8 });
+    expect(st.scheduler.state.total_steps).toBe(24);
+    expect(st.epochs).toBe(3);
+  }, 240_000);
 
   it('the optimizer and scheduler state round-trip through torch and import', async () => {
     for (const run of ['sgd', 'adam']) {
@@ -175,21 +199,13 @@ describe.skipIf(!runTorch)('export to PyTorch and back', () => {
     });
   }, 180_000);
 
-  it('model.py of a model with LayerNorm, GELU, SiLU, LeakyReLU, Tanh, Sigmoid, pools and BatchNorm1d: same keys, same outputs', async () => {
-    const { Sequential, Linear, Flatten, BatchNorm1d, Dropout, Conv2d, AvgPool2d, MaxPool2d } = sg.nn;
-    sg.manualSeed(5);
-    const model = new Sequential(
-      new Conv2d(1, 4, 4, { padding: 'same', bias: false }), new Tanh(), new AvgPool2d(2, { countIncludePad: false }),
-      new MaxPool2d(2, { stride: 1, dilation: 1 }), new Sigmoid(), new Flatten(), new Linear(4 * 13 * 13, 32), new BatchNorm1d(32, { eps: 1e-3, momentum: 0.2 }), new LayerNorm(32, { eps: 1e-4 }),
-      new GELU({ approximate: 'tanh' }), new Linear(32, 16, { bias: false }), new LayerNorm([16], { elementwiseAffine: false }),
-      new GELU(), new SiLU(), new Dropout(0.25), new Linear(16, 16), new LeakyReLU(0.2), new Linear(16, 10),
-    );
-    const dir = at('layers');
+  /** Writes model.py and the weights, input and skipgrad's eval output; torch loads with strict=True and compares. */
+  async function torchMaxDiff(name: string, model: sg.nn.Module, x: sg.Tensor): Promise<number> {
+    const dir = at(name);
     const { mkdirSync, writeFileSync } = await import('node:fs');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'model.py'), sg.exporters.modelPy(model, 'a test model'));
     model.eval();
-    const x = sg.randn([4, 1, 28, 28]);
     await sg.saveSafetensors(join(dir, 'weights.safetensors'), { ...model.stateDict(), input: x, output: sg.noGrad(() => model.call(x)) });
     const check = [
       'import sys, torch; sys.path.insert(0, sys.argv[1])',
@@ -201,9 +217,38 @@ describe.skipIf(!runTorch)('export to PyTorch and back', () => {
       'print("maxdiff %.3g" % (m(x) - want).abs().max().item())',
     ].join('\n');
     cpSync(at('sgd-torch', 'train_ddp.py'), join(dir, 'train_ddp.py'));
-    const out = python(['-c', check, dir]);
-    expect(Number(/maxdiff (\S+)/.exec(out)![1])).toBeLessThan(1e-5);
+    return Number(/maxdiff (\S+)/.exec(python(['-c', check, dir]))![1]);
+  }
+
+  it('model.py of a model with LayerNorm, GELU, SiLU, LeakyReLU, Hardtanh, LogSigmoid, pools and BatchNorm1d: same keys, same outputs', async () => {
+    const { Sequential, Linear, Flatten, BatchNorm1d, Dropout, Conv2d, AvgPool2d, MaxPool2d, LayerNorm, GELU, SiLU, LeakyReLU, Hardtanh, LogSigmoid } = sg.nn;
+    sg.manualSeed(5);
+    const model = new Sequential(
+      new Conv2d(1, 4, 4, { padding: 'same', bias: false }), new Hardtanh(-0.5, 0.7), new AvgPool2d(2, { countIncludePad: false }),
+      new MaxPool2d(2, { stride: 1, dilation: 1 }), new LogSigmoid(), new Flatten(), new Linear(4 * 13 * 13, 32), new BatchNorm1d(32, { eps: 1e-3, momentum: 0.2 }), new LayerNorm(32, { eps: 1e-4 }),
+      new GELU({ approximate: 'tanh' }), new Linear(32, 16, { bias: false }), new LayerNorm([16], { elementwiseAffine: false }),
+      new GELU(), new SiLU(), new Dropout(0.25), new Linear(16, 16), new LeakyReLU(0.2), new Linear(16, 10),
+    );
+    expect(await torchMaxDiff('layers', model, sg.randn([4, 1, 28, 28]))).toBeLessThan(1e-5);
   });
+
+  it('model.py of GroupNorm, ConvTranspose2d, Upsample, Dropout2d, ELU, Softplus, Hardswish, Mish, ReLU6; Conv1d; Embedding', async () => {
+    const { Sequential, Conv2d, ConvTranspose2d, Upsample, Dropout2d, GroupNorm, MaxPool2d, Flatten, Linear, ELU, Hardswish, Mish, Softplus, ReLU6, Conv1d, GELU, Embedding } = sg.nn;
+    sg.manualSeed(9);
+    const images = new Sequential(
+      new Conv2d(1, 4, 3, { padding: 1 }), new GroupNorm(2, 4, { eps: 1e-4 }), new ELU(0.5),
+      new ConvTranspose2d(4, 4, 3, { stride: 2, padding: 1, outputPadding: 1, bias: false }), new Hardswish(), new Dropout2d(0.4),
+      new MaxPool2d(4), new Upsample({ scaleFactor: 2 }), new Conv2d(4, 4, 3, { stride: 3 }), new GroupNorm(4, 4, { affine: false }), new Mish(),
+      new Flatten(), new Linear(4 * 9 * 9, 16), new Softplus(2, 1), new ReLU6(), new Linear(16, 10),
+    );
+    expect(await torchMaxDiff('images', images, sg.randn([3, 1, 28, 28]))).toBeLessThan(1e-5);
+    const seq = new Sequential(new Conv1d(4, 8, 4, { padding: 'same' }), new GELU(), new Conv1d(8, 4, 3, { stride: 2, dilation: 2, padding: 1 }), new Flatten(), new Linear(60, 10));
+    expect(await torchMaxDiff('seq', seq, sg.randn([3, 4, 32]))).toBeLessThan(1e-5);
+    const ids = sg.tensor([[1, 0, 4], [2, 0, 3]], { dtype: 'int32' });
+    const emb = new Sequential(new Embedding(5, 4, { paddingIdx: 0 }), new Flatten(), new Linear(12, 3));
+    expect(await torchMaxDiff('emb', emb, ids)).toBeLessThan(1e-5);
+  });
+
 });
 
 describe('export to PyTorch: what cannot be translated', () => {
@@ -219,6 +264,15 @@ describe('export to PyTorch: what cannot be translated', () => {
     );
     const plain = sg.models.resnet18({ baseChannels: 4, skip: false });
     expect(() => sg.exporters.modelPy(plain, 'x')).toThrow(/module '1\.0' \(Residual\) is a plain block/);
+  });
+
+  it('ModuleList and ModuleDict become nn.ModuleList / nn.ModuleDict with the same keys', () => {
+    const { Sequential, Linear, ReLU, ModuleList, ModuleDict } = sg.nn;
+    const model = new Sequential(new ModuleList([new Linear(2, 3), new ReLU()]), new ModuleDict({ head: new Linear(3, 1), 'act': new ReLU() }));
+    const code = sg.exporters.modelPy(model, 'x');
+    expect(code).toContain('nn.ModuleList([\n');
+    expect(code).toContain('"head": nn.Linear(3, 1),');
+    expect(() => sg.exporters.modelPy(new Sequential(new sg.nn.InstanceNorm2d(3)), 'x')).toThrow(/module '0' \(InstanceNorm2d\) has no PyTorch translation/);
   });
 
   it("a ResNet's model.py uses the seed's Residual and resnet_block", () => {

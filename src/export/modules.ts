@@ -20,18 +20,6 @@ export function refuse(target: string, path: string, m: Module, why: string): ne
   throw new ExportError(`export to ${target}: module ${where(path)} (${m.className}) ${why}`);
 }
 
-/**
- * The layers that the framework-breadth branches add (LayerNorm, GELU) are matched by class name
- * and read by their torch-style field names, so this exporter does not import them: the name must
- * be the module's own class and the fields must be there, or the module is refused.
- */
-export function namedLayer(m: Module, name: string, fields: readonly string[]): Record<string, unknown> | null {
-  if (m.constructor.name !== name) return null;
-  const rec = m as unknown as Record<string, unknown>;
-  for (const f of fields) if (!(f in rec)) return null;
-  return rec;
-}
-
 /** Normalises a number-or-pair option to a pair. */
 export function pairOf(v: number | readonly number[]): [number, number] {
   return typeof v === 'number' ? [v, v] : [v[0], v[1]];

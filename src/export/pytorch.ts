@@ -39,6 +39,8 @@ export interface TorchCheckpointState {
   /** Where this state came from (a run folder). */
   source: string;
   config: TrainConfig;
+  /** The run's planned length when saved; train_ddp.py --epochs other than it rebuilds the schedule. */
+  epochs: number;
   position: Record<string, number>;
   history: unknown[];
   rng: unknown;
@@ -66,6 +68,7 @@ export async function exportRunToPytorch(runDir: string, outDir: string): Promis
     version: 1,
     source: resolve(runDir),
     config,
+    epochs: state.epochs ?? config.epochs,
     position: state.position,
     history: state.history,
     rng: state.rng,
@@ -117,6 +120,7 @@ export async function importPytorchCheckpoint(dir: string, outDir: string): Prom
   if (scheduler && st.scheduler) scheduler.loadStateDict(schedulerFromTorch(st.scheduler, statePath) as SchedulerStateDict);
   const state: RunState = {
     position: st.position,
+    epochs: st.epochs ?? config.epochs,
     optimizer: optimizer.stateDict(),
     scheduler: scheduler ? scheduler.stateDict() : null,
     rng: st.rng,

@@ -20,6 +20,8 @@ import type { TorchOptimizerClass, TorchSchedulerClass } from './torch_state.js'
 /** What fit() keeps in a checkpoint's state (train/fit.ts's TrainingState). */
 export interface RunState {
   position: Record<string, number>;
+  /** The run's planned length when saved (absent in checkpoints of skipgrad 0.1). */
+  epochs?: number;
   optimizer: unknown;
   scheduler: unknown;
   rng: unknown;

@@ -10,8 +10,16 @@ import { Linear } from '../nn/layers/linear.js';
 import { BatchNorm1d, BatchNorm2d } from '../nn/layers/batchnorm.js';
 import { AdaptiveAvgPool2d, AvgPool2d, MaxPool2d } from '../nn/layers/pooling.js';
 import { Dropout, Flatten, Identity, ReLU } from '../nn/layers/activation.js';
+import { GroupNorm, LayerNorm } from '../nn/layers/norm.js';
+import { Embedding } from '../nn/layers/embedding.js';
+import { Conv1d } from '../nn/layers/conv1d.js';
+import { ConvTranspose2d } from '../nn/layers/conv_transpose.js';
+import { Upsample } from '../nn/layers/upsample.js';
+import { Dropout2d } from '../nn/layers/dropout2d.js';
+import { ModuleDict, ModuleList } from '../nn/container.js';
+import { ELU, GELU, Hardswish, Hardtanh, LeakyReLU, LogSigmoid, Mish, ReLU6, SiLU, Softplus } from '../nn/layers/nonlinearities.js';
 import { Residual } from '../models/resnet.js';
-import { child, isExactly, namedLayer, pairOf, refuse } from './modules.js';
+import { child, isExactly, pairOf, refuse } from './modules.js';
 
 const TARGET = 'PyTorch';
 
@@ -48,7 +56,7 @@ function batchNorm(m: BatchNorm1d | BatchNorm2d, cls: string): string {
 
 /**
  * One entry per translatable class: returns the torch constructor call, or null when `m` is not
- * of that class. Entries for the layers of other branches read their torch field names in camelCase.
+ * exactly that class (a subclass may compute something else, so it is refused).
  */
 export const TORCH_LAYERS: ReadonlyArray<{ name: string; emit: Emit }> = [
   { name: 'Conv2d', emit: (m) => (isExactly(m, Conv2d) ? conv(m) : null) },
@@ -90,31 +98,77 @@ export const TORCH_LAYERS: ReadonlyArray<{ name: string; emit: Emit }> = [
   {
     name: 'LayerNorm',
     emit: (m, path) => {
-      const f = namedLayer(m, 'LayerNorm', ['normalizedShape', 'eps', 'elementwiseAffine']);
-      if (!f) return null;
-      const shape = typeof f.normalizedShape === 'number' ? [f.normalizedShape] : (f.normalizedShape as number[]);
-      if (f.elementwiseAffine && 'bias' in f && f.bias === null) refuse(TARGET, path, m, 'has no bias, which torch 1.13\'s LayerNorm cannot express');
-      return `nn.LayerNorm(${pyValue(shape)}` +
-        kwargs([['eps', float(f.eps as number), '1e-05'], ['elementwise_affine', pyValue(Boolean(f.elementwiseAffine)), 'True']]) + ')';
+      if (!isExactly(m, LayerNorm)) return null;
+      if (m.elementwiseAffine && m.bias === null) refuse(TARGET, path, m, 'has no bias, which torch 1.13\'s LayerNorm cannot express');
+      return `nn.LayerNorm(${pyValue(m.normalizedShape)}` +
+        kwargs([['eps', float(m.eps), '1e-05'], ['elementwise_affine', pyValue(m.elementwiseAffine), 'True']]) + ')';
     },
+  },
+  {
+    name: 'GroupNorm',
+    emit: (m) => (isExactly(m, GroupNorm)
+      ? `nn.GroupNorm(${m.numGroups}, ${m.numChannels}` + kwargs([['eps', float(m.eps), '1e-05'], ['affine', pyValue(m.affine), 'True']]) + ')'
+      : null),
   },
   {
     name: 'GELU',
-    emit: (m, path) => {
-      const f = namedLayer(m, 'GELU', ['approximate']);
-      if (!f) return null;
-      if (f.approximate !== 'none' && f.approximate !== 'tanh') refuse(TARGET, path, m, `has approximate '${String(f.approximate)}'`);
-      return f.approximate === 'tanh' ? "nn.GELU(approximate='tanh')" : 'nn.GELU()';
-    },
+    emit: (m) => (isExactly(m, GELU) ? (m.approximate === 'tanh' ? "nn.GELU(approximate='tanh')" : 'nn.GELU()') : null),
   },
-  { name: 'SiLU', emit: (m) => (namedLayer(m, 'SiLU', []) ? 'nn.SiLU()' : null) },
-  { name: 'Tanh', emit: (m) => (namedLayer(m, 'Tanh', []) ? 'nn.Tanh()' : null) },
-  { name: 'Sigmoid', emit: (m) => (namedLayer(m, 'Sigmoid', []) ? 'nn.Sigmoid()' : null) },
+  { name: 'SiLU', emit: (m) => (isExactly(m, SiLU) ? 'nn.SiLU()' : null) },
   {
     name: 'LeakyReLU',
+    emit: (m) => (isExactly(m, LeakyReLU) ? `nn.LeakyReLU(${kwargs([['negative_slope', float(m.negativeSlope), '0.01']]).slice(2)})` : null),
+  },
+  { name: 'ELU', emit: (m) => (isExactly(m, ELU) ? `nn.ELU(${kwargs([['alpha', float(m.alpha), '1.0']]).slice(2)})` : null) },
+  {
+    name: 'Softplus',
+    emit: (m) => (isExactly(m, Softplus) ? `nn.Softplus(${kwargs([['beta', pyValue(m.beta), '1'], ['threshold', pyValue(m.threshold), '20']]).slice(2)})` : null),
+  },
+  {
+    name: 'Hardtanh',
+    emit: (m) => (isExactly(m, Hardtanh) ? `nn.Hardtanh(${kwargs([['min_val', float(m.minVal), '-1.0'], ['max_val', float(m.maxVal), '1.0']]).slice(2)})` : null),
+  },
+  { name: 'ReLU6', emit: (m) => (isExactly(m, ReLU6) ? 'nn.ReLU6()' : null) },
+  { name: 'Hardswish', emit: (m) => (isExactly(m, Hardswish) ? 'nn.Hardswish()' : null) },
+  { name: 'Mish', emit: (m) => (isExactly(m, Mish) ? 'nn.Mish()' : null) },
+  { name: 'LogSigmoid', emit: (m) => (isExactly(m, LogSigmoid) ? 'nn.LogSigmoid()' : null) },
+  { name: 'Dropout2d', emit: (m) => (isExactly(m, Dropout2d) ? `nn.Dropout2d(p=${float(m.p)})` : null) },
+  {
+    name: 'Conv1d',
     emit: (m) => {
-      const f = namedLayer(m, 'LeakyReLU', ['negativeSlope']);
-      return f ? `nn.LeakyReLU(${kwargs([['negative_slope', float(f.negativeSlope as number), '0.01']]).slice(2)})` : null;
+      if (!isExactly(m, Conv1d)) return null;
+      const padding = typeof m.padding === 'string' ? `'${m.padding}'` : String(m.padding[0]);
+      return `nn.Conv1d(${m.inChannels}, ${m.outChannels}, kernel_size=${m.kernelSize[0]}` +
+        kwargs([['stride', String(m.stride[0]), '1'], ['padding', padding, '0'], ['dilation', String(m.dilation[0]), '1'],
+          ['groups', String(m.groups), '1'], ['bias', m.bias ? 'True' : 'False', 'True']]) + ')';
+    },
+  },
+  {
+    name: 'ConvTranspose2d',
+    emit: (m) => (isExactly(m, ConvTranspose2d)
+      ? `nn.ConvTranspose2d(${m.inChannels}, ${m.outChannels}, kernel_size=${size(m.kernelSize)}` +
+        kwargs([['stride', size(m.stride), '1'], ['padding', size(m.padding), '0'], ['output_padding', size(m.outputPadding), '0'],
+          ['groups', String(m.groups), '1'], ['bias', m.bias ? 'True' : 'False', 'True'], ['dilation', size(m.dilation), '1']]) + ')'
+      : null),
+  },
+  {
+    name: 'Embedding',
+    emit: (m) => (isExactly(m, Embedding)
+      ? `nn.Embedding(${m.numEmbeddings}, ${m.embeddingDim}` +
+        kwargs([['padding_idx', m.paddingIdx === null ? 'None' : String(m.paddingIdx), 'None'],
+          ['max_norm', m.maxNorm === null ? 'None' : float(m.maxNorm), 'None'], ['norm_type', float(m.normType), '2.0'],
+          ['scale_grad_by_freq', pyValue(m.scaleGradByFreq), 'False']]) + ')'
+      : null),
+  },
+  {
+    name: 'Upsample',
+    emit: (m) => {
+      if (!isExactly(m, Upsample)) return null;
+      const sf = m.scaleFactor;
+      const what = sf !== null ? `scale_factor=${typeof sf === 'number' ? float(sf) : `(${sf.map(float).join(', ')})`}` : `size=${pyValue(m.size as number | readonly number[])}`;
+      return `nn.Upsample(${what}, mode='${m.mode}'` +
+        kwargs([['align_corners', m.alignCorners === null ? 'None' : pyValue(m.alignCorners), 'None'],
+          ['recompute_scale_factor', m.recomputeScaleFactor === null ? 'None' : pyValue(m.recomputeScaleFactor), 'None']]) + ')';
     },
   },
 ];
@@ -204,6 +258,13 @@ function expression(m: Module, path: string, indent: string, used: { residual: b
     const items = m.namedChildren().map(([name, c]) => `${indent}    ${expression(c, child(path, name), indent + '    ', used)},`);
     return items.length ? `nn.Sequential(\n${items.join('\n')}\n${indent})` : 'nn.Sequential()';
   }
+  if (isExactly(m, ModuleList) || isExactly(m, ModuleDict)) {
+    // Containers without a forward of their own: the same keys, for a model.py the user extends.
+    const list = isExactly(m, ModuleList);
+    const items = m.namedChildren().map(([name, c]) => `${indent}    ${list ? '' : `${JSON.stringify(name)}: `}${expression(c, child(path, name), indent + '    ', used)},`);
+    const [open, close] = list ? ['[', ']'] : ['{', '}'];
+    return items.length ? `nn.${list ? 'ModuleList' : 'ModuleDict'}(${open}\n${items.join('\n')}\n${indent}${close})` : `nn.${list ? 'ModuleList' : 'ModuleDict'}()`;
+  }
   if (m instanceof Residual) {
     const a = residualArgs(m);
     if (!a) refuse(TARGET, path, m, m.skip ? 'is configured unlike the seed\'s Residual' : 'is a plain block (skip: false), which the seed\'s code has no form for');
@@ -217,7 +278,7 @@ function expression(m: Module, path: string, indent: string, used: { residual: b
       return code;
     }
   }
-  refuse(TARGET, path, m, `has no PyTorch translation (translatable: Sequential, Residual, ${TORCH_LAYERS.map((l) => l.name).join(', ')})`);
+  refuse(TARGET, path, m, `has no PyTorch translation (translatable: Sequential, ModuleList, ModuleDict, Residual, ${TORCH_LAYERS.map((l) => l.name).join(', ')})`);
 }
 
 /** The nn.Module constructor expression of `model` (throws ExportError naming what it cannot translate). */

@@ -305,22 +305,37 @@ def load_optimizer(opt, saved, tensors):
     opt.load_state_dict({'state': state, 'param_groups': groups})
 
 
-def make_scheduler(opt, saved, opt_json):
+def make_scheduler(opt, saved, opt_json, total=None, config=None):
+    """The saved schedule, or with total (steps, or epochs for StepLR) one rebuilt for a new length
+    as skipgrad's makeScheduler builds it (src/cli/train_config.ts)."""
     if not saved:
         return None
     s, cls = saved['state'], saved['class']
     if cls == 'OneCycleLR':
+        g = opt_json['param_groups'][0]
+        momentum = {'max_momentum': g['max_momentum'], 'base_momentum': g['base_momentum']} \
+            if s['cycle_momentum'] and 'max_momentum' in g else {}
         sched = torch.optim.lr_scheduler.OneCycleLR(
             opt, max_lr=[g['max_lr'] for g in opt_json['param_groups']],
-            total_steps=s['total_steps'], anneal_strategy=saved['args'].get('anneal_strategy', 'cos'),
-            cycle_momentum=s['cycle_momentum'])
+            total_steps=total or s['total_steps'], anneal_strategy=saved['args'].get('anneal_strategy', 'cos'),
+            cycle_momentum=s['cycle_momentum'], **momentum)
     elif cls == 'CosineAnnealingLR':
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=s['T_max'], eta_min=s['eta_min'])
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total or s['T_max'], eta_min=s['eta_min'])
     elif cls == 'StepLR':
-        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=s['step_size'], gamma=s['gamma'])
+        # skipgrad: stepSize max(1, round(epochs / 3)), JavaScript's Math.round.
+        step_size = max(1, math.floor(total / 3 + 0.5)) if total else s['step_size']
+        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=step_size, gamma=s['gamma'])
     else:
         raise SystemExit('unknown scheduler %s' % cls)
     return sched
+
+
+def move_scheduler(sched, at):
+    """fit's resume with other epochs: scheduler.step(at), the closed form where there is one."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', UserWarning)  # torch deprecates step(epoch) for users
+        sched.step(at)
 
 
 def scheduler_state(sched, saved):
@@ -401,7 +416,7 @@ def main():
     ap.add_argument('--test-data', help='test split when --data is a CSV (default: the sibling *test*.csv)')
     ap.add_argument('--out', required=True, help='run folder to write')
     ap.add_argument('--max-steps', type=int, help='stop after K optimizer steps (a checkpoint is written)')
-    ap.add_argument('--epochs', type=int, help='extend the run to E epochs (as skipgrad train --resume --epochs)')
+    ap.add_argument('--epochs', type=int, help='extend (or shorten) the run to E epochs, rebuilding the schedule for E epochs at the checkpoint\'s step (as skipgrad train --resume --epochs)')
     ap.add_argument('--threads', type=int, help='torch.set_num_threads per process')
     ap.add_argument('--cpu', action='store_true', help='stay on the CPU even when CUDA is available')
     args = ap.parse_args()
@@ -411,7 +426,10 @@ def main():
     if st.get('format') != FORMAT:
         raise SystemExit('%s: not a %s state' % (os.path.join(HERE, 'state.json'), FORMAT))
     config = dict(st['config'])
-    if args.epochs:
+    saved_epochs = st.get('epochs') or config['epochs']
+    if args.epochs is not None:
+        if args.epochs < 1:
+            raise SystemExit('--epochs must be an integer >= 1, got %d' % args.epochs)
         config['epochs'] = args.epochs
     if args.data:
         config['data'] = os.path.abspath(args.data)
@@ -441,14 +459,35 @@ def main():
     weights, _ = load_safetensors(os.path.join(HERE, 'model.safetensors'))
     model.load_state_dict(weights, strict=True)
     model.to(device)
+    loader = Loader(train_x, train_y, config['batchSize'], True, config['seed'], train_transform(config))
+    pos, history = dict(st['position']), list(st['history'])
+    epochs, batches = config['epochs'], len(loader)
+    if pos['epoch'] >= epochs and not (pos['epoch'] == epochs and pos['batch'] == 0):
+        raise SystemExit('the checkpoint is at epoch %d, batch %d; --epochs %d would end the run before it' % (
+            pos['epoch'] + 1, pos['batch'], epochs))
     opt_json = st['optimizer']
     opt = make_optimizer(model, config, opt_json)
-    sched = make_scheduler(opt, st['scheduler'], opt_json)
+    interval = st['scheduler']['interval'] if st['scheduler'] else 'epoch'
+    rebuilt = epochs != saved_epochs
+    total = (epochs * batches if interval == 'step' else epochs) if rebuilt else None
+    sched = make_scheduler(opt, st['scheduler'], opt_json, total)
     opt_tensors, _ = load_safetensors(os.path.join(HERE, 'optimizer.safetensors'))
     load_optimizer(opt, opt_json, {k: v.to(device) for k, v in opt_tensors.items()})
-    if sched is not None:
+    schedule_note = ''
+    if rebuilt:
+        # As skipgrad train --resume --epochs: the schedule is rebuilt for the new length and moved
+        # to the checkpoint's position (PyTorch's last_epoch), not continued on the old one.
+        at = pos['step'] if interval == 'step' else pos['epoch']
+        if sched is not None:
+            move_scheduler(sched, at)
+            schedule_note = '%s %d -> %d epochs: %s schedule rebuilt for %d epochs (%s), continuing at %s %d' % (
+                'extending' if epochs > saved_epochs else 'shortening', saved_epochs, epochs, st['scheduler']['class'],
+                epochs, '%d steps' % (epochs * batches) if interval == 'step' else '%d epochs' % epochs, interval, at)
+        else:
+            schedule_note = '%s %d -> %d epochs (no scheduler), continuing at step %d' % (
+                'extending' if epochs > saved_epochs else 'shortening', saved_epochs, epochs, pos['step'])
+    elif sched is not None:
         sched.load_state_dict(st['scheduler']['state'])
-    interval = st['scheduler']['interval'] if st['scheduler'] else 'epoch'
 
     net = model
     if distributed:
@@ -456,15 +495,14 @@ def main():
             net = torch.nn.SyncBatchNorm.convert_sync_batchnorm(net)
         net = torch.nn.parallel.DistributedDataParallel(net, device_ids=[local_rank] if cuda else None)
 
-    loader = Loader(train_x, train_y, config['batchSize'], True, config['seed'], train_transform(config))
-    pos, history = dict(st['position']), list(st['history'])
-    epochs, batches = config['epochs'], len(loader)
     log_every = max(1, batches // 5)
     smoothing = config.get('labelSmoothing') or 0.0
     if rank == 0:
         print('continuing %s on %d process%s (%s, %s): epoch %d, batch %d, step %d of batch %d' % (
             st['source'], world, '' if world == 1 else 'es', 'nccl' if cuda else 'gloo' if distributed else 'no DDP',
             device, pos['epoch'] + 1, pos['batch'], pos['step'], config['batchSize']), flush=True)
+        if schedule_note:
+            print(schedule_note, flush=True)
 
     def save_checkpoint(position):
         ck = os.path.join(args.out, 'checkpoint')
@@ -472,7 +510,7 @@ def main():
         save_safetensors(os.path.join(ck, 'model.safetensors'), model.state_dict(), model_metadata(config))
         opt_out, tensors = optimizer_state(opt, opt_json)
         save_safetensors(os.path.join(ck, 'optimizer.safetensors'), tensors)
-        out = dict(st, config=config, position=position, history=history, optimizer=opt_out,
+        out = dict(st, config=config, epochs=epochs, position=position, history=history, optimizer=opt_out,
                    scheduler=scheduler_state(sched, st['scheduler']), source=os.path.abspath(args.out))
         write_atomically(os.path.join(ck, 'state.json'), json.dumps(out, indent=1) + '\n')
         for f in ('model.py', 'train_ddp.py'):

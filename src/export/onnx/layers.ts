@@ -9,9 +9,15 @@ import { Linear } from '../../nn/layers/linear.js';
 import { BatchNorm1d, BatchNorm2d } from '../../nn/layers/batchnorm.js';
 import { AdaptiveAvgPool2d, AvgPool2d, MaxPool2d } from '../../nn/layers/pooling.js';
 import { Dropout, Flatten, Identity, ReLU } from '../../nn/layers/activation.js';
+import { LayerNorm } from '../../nn/layers/norm.js';
+import { Conv1d } from '../../nn/layers/conv1d.js';
+import { ConvTranspose2d } from '../../nn/layers/conv_transpose.js';
+import { Upsample } from '../../nn/layers/upsample.js';
+import { Dropout2d } from '../../nn/layers/dropout2d.js';
+import { ELU, GELU, Hardswish, Hardtanh, LeakyReLU, LogSigmoid, Mish, ReLU6, SiLU, Softplus } from '../../nn/layers/nonlinearities.js';
 import { Residual } from '../../models/resnet.js';
 import type { Tensor } from '../../autograd/tensor.js';
-import { child, isExactly, namedLayer, pairOf, refuse } from '../modules.js';
+import { child, isExactly, pairOf, refuse } from '../modules.js';
 import type { GraphBuilder, Value } from './graph.js';
 
 const TARGET = 'ONNX';
@@ -130,6 +136,49 @@ function gelu(g: GraphBuilder, approximate: string, path: string, x: Value): Val
 
 const same = (name: string, x: Value): Value => ({ name, shape: x.shape });
 
+function conv1d(g: GraphBuilder, m: Conv1d, path: string, x: Value): Value {
+  const k = m.kernelSize[0];
+  const d = m.dilation[0];
+  let pd: number[];
+  if (m.padding === 'valid') pd = [0, 0];
+  else if (m.padding === 'same') {
+    const t = d * (k - 1); // torch puts the odd pixel at the end
+    pd = [Math.floor(t / 2), t - Math.floor(t / 2)];
+  } else pd = [m.padding[0], m.padding[0]];
+  const inputs = [x.name, weight(g, path, 'weight', m.weight)];
+  if (m.bias) inputs.push(weight(g, path, 'bias', m.bias));
+  const name = g.node('Conv', inputs, path, { kernel_shape: [k], strides: [m.stride[0]], pads: pd, dilations: [d], group: m.groups });
+  const [n, , l] = rank(x, 3);
+  return { name, shape: [n, m.outChannels, l === null ? null : Math.floor((l + pd[0] + pd[1] - d * (k - 1) - 1) / m.stride[0]) + 1] };
+}
+
+function convTranspose(g: GraphBuilder, m: ConvTranspose2d, path: string, x: Value): Value {
+  const inputs = [x.name, weight(g, path, 'weight', m.weight)];
+  if (m.bias) inputs.push(weight(g, path, 'bias', m.bias));
+  const name = g.node('ConvTranspose', inputs, path, {
+    kernel_shape: [...m.kernelSize], strides: [...m.stride], pads: pads(m.padding), dilations: [...m.dilation],
+    output_padding: [...m.outputPadding], group: m.groups,
+  });
+  const [n, , h, w] = rank(x, 4);
+  const out = (s: number | null, i: 0 | 1): number | null =>
+    s === null ? null : (s - 1) * m.stride[i] - 2 * m.padding[i] + m.dilation[i] * (m.kernelSize[i] - 1) + m.outputPadding[i] + 1;
+  return { name, shape: [n, m.outChannels, out(h, 0), out(w, 1)] };
+}
+
+function upsample(g: GraphBuilder, m: Upsample, path: string, x: Value): Value {
+  if (m.mode !== 'nearest') refuse(TARGET, path, m, `has mode '${m.mode}'; only 'nearest' is exported`);
+  if (m.scaleFactor === null) refuse(TARGET, path, m, 'has a size instead of a scaleFactor; only scaleFactor is exported');
+  const r = x.shape.length;
+  const sf = typeof m.scaleFactor === 'number' ? new Array<number>(r - 2).fill(m.scaleFactor) : [...m.scaleFactor];
+  if (sf.length !== r - 2) refuse(TARGET, path, m, `has ${sf.length} scale factors for a rank-${r} input`);
+  if (m.recomputeScaleFactor && !sf.every(Number.isInteger)) refuse(TARGET, path, m, 'recomputes a fractional scale factor');
+  // torch's 'nearest': src = floor(dst / scale), which is ONNX's asymmetric transform with floor.
+  const scales = g.initializer(child(path, 'scales'), [r], [1, 1, ...sf]);
+  const name = g.node('Resize', [x.name, '', scales], path, { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' });
+  return { name, shape: x.shape.map((s, i) => (i < 2 || s === null ? s : Math.floor(s * sf[i - 2]))) };
+}
+
+
 /** One entry per translatable class: lowers `m` onto `g`, or returns null when `m` is not of that class. */
 export const ONNX_LAYERS: ReadonlyArray<{ name: string; lower: Lower }> = [
   { name: 'Conv2d', lower: (g, m, p, x) => (isExactly(m, Conv2d) ? conv(g, m, p, x) : null) },
@@ -168,43 +217,64 @@ export const ONNX_LAYERS: ReadonlyArray<{ name: string; lower: Lower }> = [
   {
     name: 'LayerNorm',
     lower: (g, m, p, x) => {
-      const f = namedLayer(m, 'LayerNorm', ['normalizedShape', 'eps', 'elementwiseAffine']);
-      if (!f) return null;
-      const shape = typeof f.normalizedShape === 'number' ? [f.normalizedShape] : (f.normalizedShape as number[]);
+      if (!isExactly(m, LayerNorm)) return null;
+      const shape = m.normalizedShape;
       const n = shape.reduce((a, b) => a * b, 1);
-      const affine = Boolean(f.elementwiseAffine);
-      const w = affine ? (f.weight as Tensor | null) : null;
-      const b = affine ? (f.bias as Tensor | null) : null;
+      const w = m.elementwiseAffine ? m.weight : null;
+      const b = m.elementwiseAffine ? m.bias : null;
       const inputs = [
         x.name,
         w ? g.initializer(child(p, 'weight'), shape, w.data) : g.initializer(child(p, 'weight'), shape, new Float32Array(n).fill(1)),
         b ? g.initializer(child(p, 'bias'), shape, b.data) : g.initializer(child(p, 'bias'), shape, new Float32Array(n)),
       ];
-      return same(g.node('LayerNormalization', inputs, p, { axis: -shape.length, epsilon: { float: f.eps as number } }), x);
+      return same(g.node('LayerNormalization', inputs, p, { axis: -shape.length, epsilon: { float: m.eps } }), x);
     },
   },
-  {
-    name: 'GELU',
-    lower: (g, m, p, x) => {
-      const f = namedLayer(m, 'GELU', ['approximate']);
-      if (!f) return null;
-      if (f.approximate !== 'none' && f.approximate !== 'tanh') refuse(TARGET, p, m, `has approximate '${String(f.approximate)}'`);
-      return gelu(g, f.approximate as string, p, x);
-    },
-  },
-  { name: 'Tanh', lower: (g, m, p, x) => (namedLayer(m, 'Tanh', []) ? same(g.node('Tanh', [x.name], p), x) : null) },
-  { name: 'Sigmoid', lower: (g, m, p, x) => (namedLayer(m, 'Sigmoid', []) ? same(g.node('Sigmoid', [x.name], p), x) : null) },
+  { name: 'GELU', lower: (g, m, p, x) => (isExactly(m, GELU) ? gelu(g, m.approximate, p, x) : null) },
   {
     name: 'SiLU',
-    lower: (g, m, p, x) => (namedLayer(m, 'SiLU', []) ? same(g.node('Mul', [x.name, g.node('Sigmoid', [x.name], `${p}.sigmoid`)], p), x) : null),
+    lower: (g, m, p, x) => (isExactly(m, SiLU) ? same(g.node('Mul', [x.name, g.node('Sigmoid', [x.name], `${p}.sigmoid`)], p), x) : null),
   },
   {
     name: 'LeakyReLU',
+    lower: (g, m, p, x) => (isExactly(m, LeakyReLU) ? same(g.node('LeakyRelu', [x.name], p, { alpha: { float: m.negativeSlope } }), x) : null),
+  },
+  { name: 'ELU', lower: (g, m, p, x) => (isExactly(m, ELU) ? same(g.node('Elu', [x.name], p, { alpha: { float: m.alpha } }), x) : null) },
+  {
+    name: 'Softplus',
     lower: (g, m, p, x) => {
-      const f = namedLayer(m, 'LeakyReLU', ['negativeSlope']);
-      return f ? same(g.node('LeakyRelu', [x.name], p, { alpha: { float: f.negativeSlope as number } }), x) : null;
+      if (!isExactly(m, Softplus)) return null;
+      // torch: x where beta·x > threshold, else log(1 + exp(beta·x)) / beta.
+      const bx = g.node('Mul', [x.name, g.scalar(child(p, 'beta'), m.beta)], `${p}.bx`);
+      const soft = g.node('Div', [g.node('Softplus', [bx], `${p}.softplus`), g.scalar(child(p, 'beta_div'), m.beta)], `${p}.div`);
+      const linear = g.node('Greater', [bx, g.scalar(child(p, 'threshold'), m.threshold)], `${p}.linear`);
+      return same(g.node('Where', [linear, x.name, soft], p), x);
     },
   },
+  {
+    name: 'Hardtanh',
+    lower: (g, m, p, x) => (isExactly(m, Hardtanh) || isExactly(m, ReLU6)
+      ? same(g.node('Clip', [x.name, g.scalar(child(p, 'min'), m.minVal), g.scalar(child(p, 'max'), m.maxVal)], p), x)
+      : null),
+  },
+  { name: 'ReLU6', lower: () => null }, // lowered by the Hardtanh entry (ReLU6 is Hardtanh(0, 6)); listed for the error message
+  { name: 'Hardswish', lower: (g, m, p, x) => (isExactly(m, Hardswish) ? same(g.node('HardSwish', [x.name], p), x) : null) },
+  {
+    name: 'Mish',
+    lower: (g, m, p, x) => (isExactly(m, Mish)
+      ? same(g.node('Mul', [x.name, g.node('Tanh', [g.node('Softplus', [x.name], `${p}.softplus`)], `${p}.tanh`)], p), x)
+      : null),
+  },
+  {
+    name: 'LogSigmoid',
+    lower: (g, m, p, x) => (isExactly(m, LogSigmoid)
+      ? same(g.node('Neg', [g.node('Softplus', [g.node('Neg', [x.name], `${p}.neg`)], `${p}.softplus`)], p), x)
+      : null),
+  },
+  { name: 'Dropout2d', lower: (_g, m, _p, x) => (isExactly(m, Dropout2d) ? x : null) },
+  { name: 'Conv1d', lower: (g, m, p, x) => (isExactly(m, Conv1d) ? conv1d(g, m, p, x) : null) },
+  { name: 'ConvTranspose2d', lower: (g, m, p, x) => (isExactly(m, ConvTranspose2d) ? convTranspose(g, m, p, x) : null) },
+  { name: 'Upsample', lower: (g, m, p, x) => (isExactly(m, Upsample) ? upsample(g, m, p, x) : null) },
 ];
 
 function residual(g: GraphBuilder, m: Residual, path: string, x: Value): Value {
