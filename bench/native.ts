@@ -18,6 +18,7 @@ import { gemm } from '../src/kernels/gemm.js';
 import { nativeKernels as K, nativeSlowerKernels, nativeStatus, setNativeBlockedLayout } from '../src/kernels/native/index.js';
 import { maxPool2dBackward, maxPool2dForward, pool2dParams } from '../src/kernels/pool.js';
 import { setNumThreads } from '../src/kernels/threads/pool.js';
+import { setBackend } from '../src/kernels/backend.js';
 import { randomArray } from './random.js';
 
 const args = process.argv.slice(2);
@@ -36,6 +37,8 @@ if (!status.loaded) {
   console.error(`bench/native: native backend not loaded: ${status.reason}`);
   process.exit(1);
 }
+// The dispatchers are the comparison: pin them to wasm (the default backend is native where it loads).
+setBackend('wasm');
 
 function resident(n: number, seed: number): Float32Array {
   const a = allocate('float32', n) as Float32Array;
@@ -107,14 +110,14 @@ if (!json) console.log(`native: oneDNN ${status.version} (${status.library}), CP
 {
   const n = 64 * 64 * 28 * 28; // the stem's output (3.2M floats)
   const x = resident(n, 10), g = resident(n, 11), out = resident(n, 12);
-  report('relu forward 64x64x28x28', 'ms', time(() => K.reluForward!(x, out)), time(() => reluForward(x, out)));
-  report('relu backward 64x64x28x28', 'ms', time(() => K.reluBackward!(g, x, out)), time(() => reluBackward(g, x, out)));
+  report('relu forward 64x64x28x28', 'ms', time(() => nativeSlowerKernels.reluForward!(x, out)), time(() => reluForward(x, out)));
+  report('relu backward 64x64x28x28', 'ms', time(() => nativeSlowerKernels.reluBackward!(g, x, out)), time(() => reluBackward(g, x, out)));
   const mean = new Float64Array(64), variance = new Float64Array(64);
-  report('bn channel stats 64x64x28x28', 'ms', time(() => K.bnChannelStats!(x, 64, 64, 784, mean, variance)), time(() => channelStats(x, 64, 64, 784)));
+  report('bn channel stats 64x64x28x28', 'ms', time(() => nativeSlowerKernels.bnChannelStats!(x, 64, 64, 784, mean, variance)), time(() => channelStats(x, 64, 64, 784)));
   const p = pool2dParams([64, 64, 28, 28], { kernelSize: [3, 3], stride: [2, 2], padding: [1, 1], dilation: [1, 1], ceilMode: false }, 'maxPool2d');
   const L = 64 * 64 * p.outH * p.outW;
   const py = resident(L, 13), pgy = resident(L, 14), idx = new Int32Array(L);
   const wasmIdx = maxPool2dForward(x, p, py);
   report('max pool 3x3/2 fwd 64x64x28x28', 'ms', time(() => nativeSlowerKernels.maxPool2dForward!(x, p, py, idx)), time(() => maxPool2dForward(x, p, py)));
-  report('max pool 3x3/2 bwd 64x64x28x28', 'ms', time(() => K.maxPool2dBackward!(pgy, idx, p, out)), time(() => maxPool2dBackward(pgy, wasmIdx, p, out)));
+  report('max pool 3x3/2 bwd 64x64x28x28', 'ms', time(() => nativeSlowerKernels.maxPool2dBackward!(pgy, idx, p, out)), time(() => maxPool2dBackward(pgy, wasmIdx, p, out)));
 }

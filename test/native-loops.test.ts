@@ -56,7 +56,7 @@ suite('native max pooling: values, indices and gradients identical to the refere
       const gxRef = new Float32Array(x.length);
       maxPool2dBackwardReference(gy, refIdx, p, gxRef);
       const gx = new Float32Array(x.length).fill(NaN);
-      expect(K.maxPool2dBackward!(gy, idx, p, gx)).toBe(true);
+      expect(nativeSlowerKernels.maxPool2dBackward!(gy, idx, p, gx)).toBe(true);
       expectSameBits(gx, gxRef, 'input gradient');
     });
   }
@@ -69,12 +69,12 @@ suite('native ReLU and batch-norm statistics', () => {
         const x = awkward(n, n, resident), g = awkward(n, n + 1, resident);
         if (resident && n >= 256) expect(kernelArena()!.addressOf(x)).toBeGreaterThanOrEqual(0);
         const out = new Float32Array(n).fill(9);
-        expect(K.reluForward!(x, out)).toBe(true);
+        expect(nativeSlowerKernels.reluForward!(x, out)).toBe(true);
         expectSameBits(out, x.map(reluFn), 'relu');
         const gx = new Float32Array(n);
-        expect(K.reluBackward!(g, x, gx)).toBe(true);
+        expect(nativeSlowerKernels.reluBackward!(g, x, gx)).toBe(true);
         expectSameBits(gx, g.map((v, i) => v * (x[i] > 0 ? 1 : 0)), 'relu backward');
-        expect(K.reluForward!(x, x)).toBe(true); // in place
+        expect(nativeSlowerKernels.reluForward!(x, x)).toBe(true); // in place
         expectSameBits(x, out, 'relu in place');
       }
     });
@@ -85,7 +85,7 @@ suite('native ReLU and batch-norm statistics', () => {
       const x = randomF32(N * C * S, rng(N + C + S)).map((v, i) => v * 3 + (i % 11));
       const ref = channelStatsReference(x, N, C, S);
       const mean = new Float64Array(C), variance = new Float64Array(C);
-      expect(K.bnChannelStats!(x, N, C, S, mean, variance)).toBe(true);
+      expect(nativeSlowerKernels.bnChannelStats!(x, N, C, S, mean, variance)).toBe(true);
       for (let c = 0; c < C; c++) {
         if (Number.isNaN(ref.mean[c])) {
           expect(mean[c]).toBeNaN();
@@ -103,7 +103,7 @@ suite('native ReLU and batch-norm statistics', () => {
     x[5] = Infinity; // channel 1: +Inf mean, NaN variance
     const ref = channelStatsReference(x, 2, 3, 4);
     const mean = new Float64Array(3), variance = new Float64Array(3);
-    expect(K.bnChannelStats!(x, 2, 3, 4, mean, variance)).toBe(true);
+    expect(nativeSlowerKernels.bnChannelStats!(x, 2, 3, 4, mean, variance)).toBe(true);
     expectSameBits(mean.subarray(0, 2), ref.mean.subarray(0, 2), 'mean');
     expectSameBits(variance.subarray(0, 2), ref.variance.subarray(0, 2), 'variance');
     expect(Math.abs(mean[2] - ref.mean[2])).toBeLessThan(1e-12);
@@ -189,7 +189,7 @@ describe('native backend degrades with a reason', () => {
       const s = fresh.nativeStatus();
       expect(s).toMatchObject({ loaded: false, addonPath: null, library: null });
       expect(s.reason).toMatch(/native addon not built \(no \/nonexistent\/skipgrad_native\.node/);
-      expect(fresh.nativeKernels.reluForward!(new Float32Array(2), new Float32Array(2))).toBe(false);
+      expect(fresh.nativeSlowerKernels.reluForward!(new Float32Array(2), new Float32Array(2))).toBe(false);
       vi.stubEnv('SKIPGRAD_NATIVE_ADDON', '');
       vi.stubEnv('SKIPGRAD_NATIVE', '0');
       vi.resetModules();

@@ -143,6 +143,19 @@ export const nativeKernels: NativeKernels = {
     if (!g.gx && !g.gw) return false; // a bias gradient alone is a plain reduction
     return ready()?.conv2dBackward(gy, x, w, packConv(p), g.gx, g.gw, g.gb) ?? false;
   },
+};
+
+/**
+ * Native kernels that are correct (tested like the rest) but measured slower than the wasm path,
+ * so `nativeKernels` does not offer them: these C loops run on one thread, the wasm kernels on
+ * the worker pool. On 2 threads (Intel Xeon, 2026-12-01, `node dist/bench/native.js`): max-pool
+ * forward 14.2 vs 2.1 ms, backward 1.13 vs 0.61 ms, ReLU forward 0.88 vs 0.48 ms, backward 1.30
+ * vs 0.66 ms, batch-norm statistics 1.74 vs 0.83 ms. The max-pool indices format is the same.
+ */
+export const nativeSlowerKernels: Pick<NativeKernels, 'maxPool2dForward' | 'maxPool2dBackward' | 'bnChannelStats' | 'reluForward' | 'reluBackward'> = {
+  maxPool2dForward(x, p, out, indices) {
+    return ready()?.maxPool2dForward(x, packPool(p), out, indices) ?? false;
+  },
   bnChannelStats(x, N, C, S, mean, variance) {
     return ready()?.bnChannelStats(x, N, C, S, mean, variance) ?? false;
   },
@@ -154,16 +167,5 @@ export const nativeKernels: NativeKernels = {
   },
   reluBackward(g, x, out) {
     return ready()?.reluBackward(g, x, out) ?? false;
-  },
-};
-
-/**
- * Native kernels that are correct (tested like the rest) but measured slower than the wasm path
- * (max pooling forward: ~2-4x slower single-threaded than the wasm kernel on 2 threads), so
- * `nativeKernels` does not offer them; the indices format is the same either way.
- */
-export const nativeSlowerKernels: Pick<NativeKernels, 'maxPool2dForward'> = {
-  maxPool2dForward(x, p, out, indices) {
-    return ready()?.maxPool2dForward(x, packPool(p), out, indices) ?? false;
   },
 };
