@@ -34,6 +34,7 @@ export type {
   Callback, CallbackReturn, FitState, AfterBackwardState, BatchEndState, EpochEndState, OptimizerLike, SchedulerLike,
 } from './train/callbacks.js';
 export { saveCheckpoint, loadCheckpoint, type Checkpoint } from './train/checkpoint.js';
+export { saveTrainingCheckpoint, loadTrainingCheckpoint, type TrainingObjects } from './train/training_checkpoint.js';
 export { validateTrainingState, validateModelTensors, CheckpointError, type TrainingState, type Position } from './train/training_state.js';
 export { ProgressBar, type ProgressStream, type ProgressState } from './train/progress.js';
 export type { MetricRow } from './train/metrics.js';
