@@ -13,9 +13,9 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const built = existsSync(join(root, 'dist/src/cli/bin.js')) && existsSync(join(root, 'dist/src/index.js'));
 const exec = promisify(execFile);
 
-async function sh(cmd: string, args: string[], cwd: string, only: 'stdout' | 'both' = 'both'): Promise<string> {
+async function sh(cmd: string, args: string[], cwd: string, only: 'stdout' | 'both' = 'both', env: Record<string, string> = {}): Promise<string> {
   try {
-    const { stdout, stderr } = await exec(cmd, args, { cwd, maxBuffer: 64 << 20, env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false' } });
+    const { stdout, stderr } = await exec(cmd, args, { cwd, maxBuffer: 64 << 20, env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false', ...env } });
     // npm's warnings go to stderr: output that is parsed (JSON) must be stdout alone.
     return only === 'stdout' ? stdout : stdout + stderr;
   } catch (e) {
@@ -59,5 +59,17 @@ describe.skipIf(!built)('the packed package, installed', () => {
     const testAcc = /test acc (\d\.\d{3})/.exec(trained)![1];
     const evaluated = await sh('npx', ['--no', 'skipgrad', 'evaluate', '--checkpoint', 'run'], app);
     expect(evaluated).toContain(`test acc ${testAcc}`);
+
+    // Installed where there is no compiler: the install succeeds, the native addon is not built,
+    // and skipgrad runs on wasm, saying why native is not in use.
+    const bare = join(work, 'bare');
+    mkdirSync(bare);
+    writeFileSync(join(bare, 'package.json'), JSON.stringify({ name: 'scratch-bare', version: '1.0.0', private: true, type: 'module' }));
+    await sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--foreground-scripts', join(work, packed[0].filename)], bare, 'both', { CC: '/nonexistent' });
+    expect(existsSync(join(bare, 'node_modules', 'skipgrad', 'build', 'native', 'skipgrad_native.node'))).toBe(false);
+    const info = await sh('npx', ['--no', 'skipgrad', 'info'], bare);
+    expect(info).toMatch(/^backend\s+wasm/m);
+    expect(info).toMatch(/^native\s+not available: \S.{10,}/m);
+    expect(await sh('npx', ['--no', 'skipgrad', 'train', '--epochs', '1', '--limit', '64', '--width', '4', '--out', 'run'], bare)).toMatch(/epoch 1\/1: loss/);
   }, 600_000);
 });
