@@ -6,23 +6,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main.js';
+import { runCli } from './helpers/cli.js';
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  const stderrWrite = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  const stdoutWrite = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => (out.push(String(chunk).trimEnd()), true));
-  try {
-    const code = await main(argv);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    stderrWrite.mockRestore();
-    stdoutWrite.mockRestore();
-  }
-}
+const run = runCli;
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -109,14 +95,8 @@ describe('config.json is written atomically', () => {
 
 describe('evaluate --threads', () => {
   it('refuses more threads than the pool allows, as train does', async () => {
-    const { main } = await import('../src/cli/main.js');
-    const err: string[] = [];
-    const spy = (await import('vitest')).vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-    try {
-      expect(await main(['evaluate', '--checkpoint', 'package.json', '--threads', '1000'])).toBe(2);
-    } finally {
-      spy.mockRestore();
-    }
-    expect(err).toEqual(["skipgrad evaluate: --threads expects an integer <= 256, got '1000'"]);
+    const r = await run('evaluate', '--checkpoint', 'package.json', '--threads', '1000');
+    expect(r.code).toBe(2);
+    expect(r.err).toBe("skipgrad evaluate: --threads expects an integer <= 256, got '1000'");
   });
 });

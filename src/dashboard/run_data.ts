@@ -6,23 +6,15 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { GRADFLOW_TRAIN_CSV_COLUMNS } from '../inspect/recorder.js';
 import { METRIC_COLUMNS } from '../train/metrics.js';
+import type { MetricRow } from '../train/metrics.js';
 
 /** The only files the dashboard serves from a run folder. */
 export const RUN_FILES = [
   'metrics.csv', 'gradflow.csv', 'config.json', 'confusion.csv', 'confusion.svg', 'misclassified.svg', 'misclassified.png', 'curves.svg', 'gradflow.svg',
 ] as const;
 
-/** One row of a run's metrics.csv. */
-export interface MetricPoint {
-  epoch: number;
-  step: number;
-  lr: number;
-  loss: number;
-  trainAcc: number;
-  testAcc: number | null;
-  examplesPerSec: number;
-  seconds: number;
-}
+/** One row of a run's metrics.csv: the training loop's own row type. */
+export type MetricPoint = MetricRow;
 
 /** A run's training-time gradient flow (gradflow.csv) arranged by block and step for the charts. */
 export interface GradflowData {
