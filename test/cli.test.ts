@@ -94,3 +94,19 @@ describe('skipgrad train with CSV data', () => {
     expect(e.out).toMatch(new RegExp(`on 40 images of ${join(dir, 'fashion-mnist_test.csv').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(`));
   });
 });
+
+describe('skipgrad evaluate reads the test split alone', () => {
+  it('evaluates on a folder that holds only the t10k files', async () => {
+    const { copyFileSync, mkdirSync: mk } = await import('node:fs');
+    const { embeddedDataDir } = await import('../src/data/fashion_files.js');
+    const dir = mkdtempSync(join(tmpdir(), 'skipgrad-testonly-'));
+    const data = join(dir, 'data');
+    mk(data);
+    for (const f of ['t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz']) copyFileSync(join(embeddedDataDir(), f), join(data, f));
+    const out = join(dir, 'run');
+    expect((await run('train', '--width', '2', '--limit', '64', '--epochs', '1', '--batch-size', '32', '--out', out)).code).toBe(0);
+    const e = await run('evaluate', '--checkpoint', out, '--data', data);
+    expect(e.code, e.err).toBe(0);
+    expect(e.out).toMatch(new RegExp(`on 1000 images of ${data.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(`));
+  });
+});

@@ -11,7 +11,7 @@ import { loadCheckpoint } from '../train/checkpoint.js';
 import { predict, writeEvaluationFiles } from '../train/predictions.js';
 import { setNumThreads } from '../kernels/threads/pool.js';
 import { UsageError, intFlag, parseFlags, threadsFlag } from './args.js';
-import { loadSplits } from './data_args.js';
+import { loadTestSplit } from './data_args.js';
 import { CONFIG_METADATA_KEY, buildModel, evalTransform, type ModelConfig } from './model_config.js';
 import type { Tensor } from '../autograd/tensor.js';
 
@@ -72,7 +72,7 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
   const { weights, config } = await readModel(f.checkpoint);
   const model = buildModel(config);
   model.loadStateDict(weights, { strict: true });
-  const { test, testSource } = await loadSplits('evaluate', (f.data as string | undefined) ?? config.data, f.data ? undefined : config.testData);
+  const { test, testSource } = await loadTestSplit('evaluate', (f.data as string | undefined) ?? config.data, f.data ? undefined : config.testData);
   const loader = new DataLoader(test, { batchSize: intFlag('evaluate', 'batch-size', f['batch-size']) ?? 256, transform: evalTransform(config) });
   const maxImages = intFlag('evaluate', 'max-images', f['max-images'], 0) ?? 32;
   const outDir = (f.out as string | undefined) ?? (statSync(f.checkpoint).isDirectory() ? f.checkpoint : dirname(f.checkpoint));
