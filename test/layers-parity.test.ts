@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import * as sg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
-import { decode, expectClose, loadFixture, type FixtureCase } from './helpers/fixtures.js';
+import { decode, expectClose, loadFixture, type FixtureCase, fixtureInputNames, fixtureInputs } from './helpers/fixtures.js';
 import { inMode } from './helpers/modes.js';
 
 type In = Record<string, Tensor>;
@@ -94,14 +94,11 @@ const CASES: Record<string, Case> = {
 
 const fixture = loadFixture('layers');
 const functional = Object.keys(fixture).filter((k) => !k.startsWith('mod_') && k !== 'ct_output_size');
-const RESERVED = new Set(['out', 'g']);
-const inputNames = (c: FixtureCase) =>
-  Object.keys(c).filter((k) => !RESERVED.has(k) && !k.startsWith('grad_') && !k.startsWith('after_') && !k.startsWith('torch_grad_'));
+const inputNames = (c: FixtureCase) => fixtureInputNames(c, ['after_', 'torch_grad_']);
 
 function check(name: string): void {
   const c = fixture[name];
-  const inputs: In = {};
-  for (const k of inputNames(c)) inputs[k] = decode(c[k], `grad_${k}` in c);
+  const inputs: In = fixtureInputs(c, inputNames(c)); // gradients exactly where PyTorch recorded them
   const out = CASES[name](inputs);
   const f64 = c.out.dtype === 'float64';
   // Convolutions: PyTorch's own float32 sums are off by up to ~5e-6 (see test/conv.test.ts), so atol 1e-5.

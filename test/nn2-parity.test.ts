@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import * as sg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
-import { decode, expectClose, loadFixture, type FixtureCase } from './helpers/fixtures.js';
+import { decode, expectClose, loadFixture, type FixtureCase, fixtureInputNames, fixtureInputs } from './helpers/fixtures.js';
 
 type In = Record<string, Tensor>;
 type Case = (t: In) => Tensor;
@@ -90,8 +90,7 @@ for (const reduction of ['mean', 'batchmean', 'sum', 'none'] as const) {
 }
 
 const fixture = loadFixture('nn2');
-const RESERVED = new Set(['out', 'g']);
-const inputNames = (c: FixtureCase) => Object.keys(c).filter((k) => !RESERVED.has(k) && !k.startsWith('grad_'));
+const inputNames = (c: FixtureCase) => fixtureInputNames(c);
 
 describe('nn2: PyTorch parity (float32 forward and every gradient)', () => {
   it('the fixture and the case table name the same cases', () => {
@@ -100,9 +99,7 @@ describe('nn2: PyTorch parity (float32 forward and every gradient)', () => {
 
   it.each(Object.keys(fixture))('%s', (name) => {
     const c = fixture[name];
-    // An input gets a gradient exactly where PyTorch recorded one.
-    const inputs: In = {};
-    for (const k of inputNames(c)) inputs[k] = decode(c[k], `grad_${k}` in c);
+    const inputs: In = fixtureInputs(c, inputNames(c)); // gradients exactly where PyTorch recorded them
     const out = CASES[name](inputs);
     expect(out.dtype).toBe('float32');
     expectClose(out, c.out, `${name} forward`);

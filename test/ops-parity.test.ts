@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import * as sg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
-import { decode, expectClose, loadFixture, type FixtureCase } from './helpers/fixtures.js';
+import { decode, expectClose, loadFixture, type FixtureCase, fixtureInputNames, fixtureInputs } from './helpers/fixtures.js';
 
 type In = Record<string, Tensor>;
 type Case = (t: In) => Tensor;
@@ -127,8 +127,7 @@ for (const [dim, tag] of [[0, 'd0'], [1, 'd1'], [-1, 'dneg']] as const) {
 }
 
 const fixture = loadFixture('ops');
-const RESERVED = new Set(['out', 'g']);
-const inputNames = (c: FixtureCase) => Object.keys(c).filter((k) => !RESERVED.has(k) && !k.startsWith('grad_'));
+const inputNames = (c: FixtureCase) => fixtureInputNames(c);
 
 describe('ops: PyTorch parity (float32 forward and backward)', () => {
   it('the fixture and the case table name the same cases', () => {
@@ -137,9 +136,7 @@ describe('ops: PyTorch parity (float32 forward and backward)', () => {
 
   it.each(Object.keys(fixture))('%s', (name) => {
     const c = fixture[name];
-    // An input gets a gradient exactly where PyTorch recorded one.
-    const inputs: In = {};
-    for (const k of inputNames(c)) inputs[k] = decode(c[k], `grad_${k}` in c);
+    const inputs: In = fixtureInputs(c, inputNames(c)); // gradients exactly where PyTorch recorded them
     const out = CASES[name](inputs);
     expect(out.dtype).toBe('float32');
     expectClose(out, c.out, `${name} forward`);

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import * as sg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
-import { decode, expectClose, loadFixture, type FixtureCase } from './helpers/fixtures.js';
+import { decode, expectClose, loadFixture, type FixtureCase, fixtureInputNames, fixtureInputs } from './helpers/fixtures.js';
 
 type In = Record<string, Tensor>;
 type Case = (t: In) => Tensor;
@@ -103,8 +103,7 @@ Object.assign(CASES, {
 } satisfies Record<string, Case>);
 
 const fixture = loadFixture('ops2');
-const RESERVED = new Set(['out', 'g']);
-const inputNames = (c: FixtureCase) => Object.keys(c).filter((k) => !RESERVED.has(k) && !k.startsWith('grad_'));
+const inputNames = (c: FixtureCase) => fixtureInputNames(c);
 
 describe('ops2: PyTorch parity (float32 forward and backward; int32 0/1 for bool results)', () => {
   it('the fixture and the case table name the same cases', () => {
@@ -113,8 +112,7 @@ describe('ops2: PyTorch parity (float32 forward and backward; int32 0/1 for bool
 
   it.each(Object.keys(fixture))('%s', (name) => {
     const c = fixture[name];
-    const inputs: In = {};
-    for (const k of inputNames(c)) inputs[k] = decode(c[k], `grad_${k}` in c);
+    const inputs: In = fixtureInputs(c, inputNames(c)); // gradients exactly where PyTorch recorded them
     const out = CASES[name](inputs);
     expect(out.dtype, `${name} dtype`).toBe(c.out.dtype);
     if (c.out.dtype === 'int32') {

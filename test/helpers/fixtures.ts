@@ -25,6 +25,22 @@ export function decode(e: EncodedTensor, requiresGrad = false): Tensor {
 }
 
 /**
+ * The inputs of a parity case: every key but the output `out`, the upstream gradient `g`, the
+ * expected gradients `grad_*` and any other expected-value prefix the fixture uses.
+ */
+export function fixtureInputNames(c: FixtureCase, expectedPrefixes: readonly string[] = []): string[] {
+  const prefixes = ['grad_', ...expectedPrefixes];
+  return Object.keys(c).filter((k) => k !== 'out' && k !== 'g' && !prefixes.some((p) => k.startsWith(p)));
+}
+
+/** Decodes a case's inputs; an input requires grad exactly where PyTorch recorded its gradient. */
+export function fixtureInputs(c: FixtureCase, names: readonly string[]): Record<string, Tensor> {
+  const inputs: Record<string, Tensor> = {};
+  for (const k of names) inputs[k] = decode(c[k], `grad_${k}` in c);
+  return inputs;
+}
+
+/**
  * Asserts |actual - expected| <= atol + rtol * |expected| elementwise (numpy.allclose), with the
  * worst element named in the failure message.
  */
