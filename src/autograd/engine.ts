@@ -9,7 +9,7 @@ import { sumAxes } from '../kernels/reduce.js';
 import { firstNonFinite, isAnomalyEnabled, reportAnomaly } from './anomaly.js';
 import { setGradEnabled } from './grad_mode.js';
 import type { Edge, Node } from './node.js';
-import { Tensor, type GradHook } from './tensor.js';
+import { Tensor, peekNextTensorId, type GradHook } from './tensor.js';
 
 /** Options of `Tensor.backward`. */
 export interface BackwardOptions {
@@ -64,6 +64,8 @@ function walk(rootNode: Node, seed: Tensor, retainGraph: boolean): void {
 
   const grads = new Map<Node, Tensor>([[rootNode, seed]]);
   const leafGrads = new Map<Tensor, Tensor>();
+  // Gradients nothing but this walk can reach: `.grad` may take them without a copy.
+  const owned = new Set<Tensor>();
   const ready: Node[] = [rootNode];
   while (ready.length) {
     const node = ready.pop()!;
@@ -79,7 +81,9 @@ function walk(rootNode: Node, seed: Tensor, retainGraph: boolean): void {
       }
       grad = runHooks(node.hooks, grad);
       if (node.retained) accumulate(node.retained, grad);
+      const firstNew = peekNextTensorId();
       inputGrads = node.backwardFn(node.ctx, grad);
+      markOwned(owned, node, grad, inputGrads, firstNew);
       if (!retainGraph) {
         node.ctx.release(node.name);
         node.released = true;
@@ -97,7 +101,9 @@ function walk(rootNode: Node, seed: Tensor, retainGraph: boolean): void {
         const target = edge.node ? grads : leafGrads;
         const key = (edge.node ?? edge.leaf) as never;
         const prevGrad = target.get(key);
-        target.set(key, prevGrad ? addTensors(prevGrad, fitted) : fitted);
+        const next = prevGrad ? addTensors(prevGrad, fitted) : fitted;
+        if (next !== g) owned.add(next); // a sum, or a reduced / cast copy: made here
+        target.set(key, next);
       }
       if (edge.node) {
         const left = pending.get(edge.node)! - 1;
@@ -106,7 +112,33 @@ function walk(rootNode: Node, seed: Tensor, retainGraph: boolean): void {
       }
     });
   }
-  for (const [leaf, g] of leafGrads) accumulate(leaf, runHooks(leaf.leafHooks, g));
+  for (const [leaf, g] of leafGrads) {
+    // A hook may keep the tensor it is given: with hooks, .grad gets a copy.
+    if (leaf.leafHooks.length) accumulate(leaf, runHooks(leaf.leafHooks, g));
+    else accumulate(leaf, g, owned.has(g));
+  }
+}
+
+/**
+ * Adds to `owned` the gradients `backwardFn` returned that it made during the call (ids from
+ * `firstNew` on) on storage of their own: not the incoming gradient's, a saved tensor's, or
+ * another returned gradient's (an op may return one tensor, or views of one, for two inputs).
+ * Handing such a gradient to `.grad` as it is saves a copy of every parameter's gradient per
+ * step (PyTorch's AccumulateGrad steals a gradient nothing else refers to in the same way).
+ */
+function markOwned(owned: Set<Tensor>, node: Node, grad: Tensor, inputGrads: ReadonlyArray<Tensor | null | undefined>, firstNew: number): void {
+  owned.delete(grad);
+  const foreign = new Set<unknown>([grad.data]);
+  for (const t of node.ctx.savedTensors) foreign.add(t.data);
+  for (const v of Object.values(node.ctx.state)) foreign.add(v instanceof Tensor ? v.data : v);
+  const seen = new Map<unknown, number>();
+  for (const g of inputGrads) if (g) seen.set(g.data, (seen.get(g.data) ?? 0) + 1);
+  for (const g of inputGrads) {
+    if (!g) continue;
+    // (one owned earlier, passed on by this backward, is shared now)
+    if (g.id >= firstNew && !foreign.has(g.data) && seen.get(g.data) === 1) owned.add(g);
+    else owned.delete(g);
+  }
 }
 
 function runHooks(hooks: GradHook[], grad: Tensor): Tensor {
@@ -159,15 +191,21 @@ function addTensors(a: Tensor, b: Tensor): Tensor {
   return new Tensor(out, a.shape);
 }
 
-/** Adds into `.grad`: the first gradient is copied (it may alias another tensor), later ones are summed in place. */
-function accumulate(t: Tensor, g: Tensor): void {
+/**
+ * Adds into `.grad`. The first gradient is taken as it is when the walk `owns` it, else copied
+ * (it may alias another tensor); later ones are summed in place.
+ */
+function accumulate(t: Tensor, g: Tensor, owns = false): void {
   if (t.grad === null) {
+    if (owns && shapeEq(g.shape, t.shape)) {
+      t.grad = g;
+      return;
+    }
     const copy = allocateUninit(g.dtype, g.size); // arena storage (not slice()): kernels use it in place
     copy.set(g.data);
     t.grad = new Tensor(copy, g.shape);
   } else {
     const d = t.grad.data;
-    const gd = g.data;
-    for (let i = 0; i < d.length; i++) d[i] += gd[i];
+    arith('add', d, t.grad.shape, g.data, g.shape, d, t.grad.shape);
   }
 }

@@ -22,6 +22,11 @@ export interface RemovableHandle {
 
 let nextId = 1;
 
+/** The id the next tensor will get: tensors with an id at least this were made after the call. */
+export function peekNextTensorId(): number {
+  return nextId;
+}
+
 /**
  * An n-dimensional array of float32, float64 or int32 values that can record the ops applied to it
  * for reverse-mode autodiff, as `torch.Tensor`. Storage is always contiguous and row-major; a 0-d
