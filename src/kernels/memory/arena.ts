@@ -46,13 +46,15 @@ export const MAXIMUM_PAGES = 65536;
 const MIN_POOLED_FLOATS = 256;
 /**
  * Tensor allocations collect garbage (synchronously, where V8 allows) once they have handed out
- * as much as was live after the last collection, and at least this much: tensors that died
- * within a step (a backward pass's intermediate gradients) are then reused within that step, as
- * V8 itself would after enough ArrayBuffer allocation, instead of the arena holding a whole
- * step's worth. Measured (train, 2 threads): 28x28 b64 peak RSS 341 -> 333 MB, 96x96 b64
- * 1048 -> 934 MB against collecting only between steps, and no slower (a full collection
- * costs ~10 ms here; twice the live size as the trigger gave 985 MB at 96x96).
+ * COLLECT_GROWTH times what was live after the last collection, and at least COLLECT_MIN_BYTES:
+ * tensors that died within a step (a backward pass's intermediate gradients) are then reused
+ * within that step, as V8 itself would after enough ArrayBuffer allocation, instead of the arena
+ * holding a whole step's worth. Measured (train, 2 threads, native, 2026-12-02): at 1x the live
+ * size a ResNet-18 28x28 b64 step ran two full collections (~9 ms each, one of them mid-backward)
+ * and took 174 ms; at 1.5x one, 162 ms, peak RSS 311 -> 316 MB; 96x96 b64 unchanged (720 ms,
+ * 956 -> 943 MB). Twice the live size gave 985 MB at 96x96 in an earlier sitting.
  */
+const COLLECT_GROWTH = 1.5;
 const COLLECT_MIN_BYTES = 64 * 2 ** 20;
 /** Blocks this large start at a staggered offset within their first 4 KiB (see `viewOffset`). */
 const STAGGER_FROM = 16384;
@@ -193,7 +195,7 @@ export class Arena {
     if (n < MIN_POOLED_FLOATS) return null;
     const size = classSize(4 * n);
     // (only where the finalizers can run right away: otherwise a collection here frees nothing now)
-    if (this.collector?.sync && this.handedSinceCollect >= Math.max(COLLECT_MIN_BYTES, this.liveAfterCollect)) this.collect();
+    if (this.collector?.sync && this.handedSinceCollect >= Math.max(COLLECT_MIN_BYTES, COLLECT_GROWTH * this.liveAfterCollect)) this.collect();
     this.handedSinceCollect += size;
     const reusable = (this.freeLists.get(size)?.length ?? 0) > 0;
     const at = this.alloc(4 * n);
