@@ -289,6 +289,28 @@ static napi_value relu_bwd(napi_env env, napi_callback_info info) {
   return boolean(env, 1);
 }
 
+static int flag(napi_env env, napi_value v, int *out) {
+  bool b;
+  if (napi_get_value_bool(env, v, &b) != napi_ok) return 0;
+  *out = b;
+  return 1;
+}
+
+// sgdStep(p, g, buf | null, first, lr, weightDecay, momentum, 1 - dampening, nesterov, maximize)
+static napi_value sgd_step(napi_env env, napi_callback_info info) {
+  napi_value a[10];
+  sgd_args s;
+  size_t pn, gn, bn;
+  if (!args(env, info, 10, a) || !f32(env, a[0], 0, &s.p, &pn) || !f32(env, a[1], 0, (float **)&s.g, &gn) ||
+      !f32(env, a[2], 1, &s.buf, &bn) || !flag(env, a[3], &s.first) || !number(env, a[4], &s.lr) || !number(env, a[5], &s.wd) ||
+      !number(env, a[6], &s.momentum) || !number(env, a[7], &s.damp1) || !flag(env, a[8], &s.nesterov) || !flag(env, a[9], &s.maximize) ||
+      gn < pn || (s.buf && bn < pn) || !ready(inst_of(env)))
+    return boolean(env, 0);
+  // Below ~32K elements the hand-over to the second thread costs more than it saves.
+  dn_parallel_for((long)pn, 1L << 15, sgd_range, &s);
+  return boolean(env, 1);
+}
+
 static void finalize(napi_env env, void *data, void *hint) {
   (void)env; (void)hint;
   instance *in = data;
@@ -311,6 +333,7 @@ NAPI_MODULE_INIT() {
     {"maxPool2dBackward", NULL, pool_backward, NULL, NULL, NULL, napi_default, NULL},
     {"reluForward", NULL, relu_fwd, NULL, NULL, NULL, napi_default, NULL},
     {"reluBackward", NULL, relu_bwd, NULL, NULL, NULL, napi_default, NULL},
+    {"sgdStep", NULL, sgd_step, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

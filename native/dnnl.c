@@ -62,6 +62,10 @@ static struct {
   st (*mem_destroy)(void *);
   void (*omp_set_num_threads)(int);
   int (*omp_get_max_threads)(void);
+  // libgomp's entry for `#pragma omp parallel` (its ABI since GCC 4.9), for the addon's loops
+  void (*gomp_parallel)(void (*)(void *), void *, unsigned, unsigned);
+  int (*omp_get_thread_num)(void);
+  int (*omp_get_num_threads)(void);
   void *engine;
   int ok;
 } D;
@@ -150,6 +154,12 @@ static void load(void) {
   // library's own dependency tree.
   OPT(omp_set_num_threads, "omp_set_num_threads");
   OPT(omp_get_max_threads, "omp_get_max_threads");
+  // The addon's own loops run on the same OpenMP team (same threads, passive waits, one budget)
+  // where oneDNN's runtime is libgomp; elsewhere they run on the calling thread.
+  OPT(gomp_parallel, "GOMP_parallel");
+  OPT(omp_get_thread_num, "omp_get_thread_num");
+  OPT(omp_get_num_threads, "omp_get_num_threads");
+  if (!D.omp_get_thread_num || !D.omp_get_num_threads) D.gomp_parallel = NULL;
   if (D.reason[0]) return;
   if (D.engine_create(&D.engine, ENGINE_CPU, 0) != 0) { snprintf(D.reason, sizeof D.reason, "oneDNN %s: no CPU engine", D.version); return; }
   D.ok = 1;
@@ -168,6 +178,23 @@ void dn_apply_threads(int n) {
   }
 }
 static int current_threads(void) { return D.omp_get_max_threads ? D.omp_get_max_threads() : 0; }
+
+typedef struct { void (*fn)(void *, long, long); void *arg; long n, align; } par_job;
+
+static void par_body(void *p) {
+  const par_job *j = p;
+  long t = D.omp_get_thread_num(), T = D.omp_get_num_threads();
+  // Whole multiples of `align` per thread, so vector loops do not split mid-vector.
+  long lo = j->n * t / T / j->align * j->align, hi = t == T - 1 ? j->n : j->n * (t + 1) / T / j->align * j->align;
+  if (lo < hi) j->fn(j->arg, lo, hi);
+}
+
+void dn_parallel_for(long n, long min_parallel, void (*fn)(void *, long, long), void *arg) {
+  if (n <= 0) return;
+  if (!D.ok || !D.gomp_parallel || n < min_parallel || current_threads() <= 1) { fn(arg, 0, n); return; }
+  par_job j = {fn, arg, n, 16};
+  D.gomp_parallel(par_body, &j, 0 /* the calling thread's omp_set_num_threads */, 0);
+}
 
 int dn_sgemm(int ta, int tb, long M, long N, long K, float alpha, const float *A, long lda,
              const float *B, long ldb, float beta, float *C, long ldc) {

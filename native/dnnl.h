@@ -14,6 +14,13 @@ const char *dn_version(void);
 /** Threads oneDNN may use for calls from the calling thread (OpenMP's setting is per thread). */
 void dn_apply_threads(int n);
 
+/**
+ * fn(arg, lo, hi) over [0, n) split into contiguous ranges, one per thread of oneDNN's OpenMP team
+ * (libgomp's), or fn(arg, 0, n) on the calling thread below `min_parallel`, with one thread, or
+ * without libgomp. Ranges start at multiples of 16.
+ */
+void dn_parallel_for(long n, long min_parallel, void (*fn)(void *, long, long), void *arg);
+
 /** Row-major sgemm, C = alpha op(A) op(B) + beta C; C is not read when beta == 0. */
 int dn_sgemm(int ta, int tb, long M, long N, long K, float alpha, const float *A, long lda,
              const float *B, long ldb, float beta, float *C, long ldc);

@@ -23,6 +23,35 @@ CLONES void relu_backward(const float *g, const float *x, float *out, long n) {
   for (long i = 0; i < n; i++) out[i] = g[i] * (x[i] <= 0 ? 0.0f : 1.0f);
 }
 
+// One specialised loop per variant: the branches are hoisted by hand so each loop vectorises.
+#define SGD_LOOP(MAX, WD, MOM, NEST)                                                          \
+  for (long i = lo; i < hi; i++) {                                                            \
+    double d = MAX ? -(double)g[i] : (double)g[i];                                            \
+    if (WD) d += wd * (double)p[i];                                                           \
+    if (MOM == 1) { buf[i] = (float)d; d = NEST ? d + momentum * (double)buf[i] : (double)buf[i]; } \
+    if (MOM == 2) {                                                                           \
+      buf[i] = (float)(momentum * (double)buf[i] + damp1 * d);                                \
+      d = NEST ? d + momentum * (double)buf[i] : (double)buf[i];                              \
+    }                                                                                         \
+    p[i] = (float)((double)p[i] - lr * d);                                                    \
+  }
+
+#define SGD_NEST(MAX, WD, MOM) if (a->nesterov) { SGD_LOOP(MAX, WD, MOM, 1) } else { SGD_LOOP(MAX, WD, MOM, 0) }
+#define SGD_MOM(MAX, WD) \
+  if (!buf) { SGD_LOOP(MAX, WD, 0, 0) } else if (a->first) { SGD_NEST(MAX, WD, 1) } else { SGD_NEST(MAX, WD, 2) }
+
+CLONES void sgd_range(void *args, long lo, long hi) {
+  const sgd_args *a = args;
+  float *restrict p = a->p, *restrict buf = a->buf;
+  const float *restrict g = a->g;
+  const double lr = a->lr, wd = a->wd, momentum = a->momentum, damp1 = a->damp1;
+  if (a->maximize) {
+    if (wd != 0) { SGD_MOM(1, 1) } else { SGD_MOM(1, 0) }
+  } else {
+    if (wd != 0) { SGD_MOM(0, 1) } else { SGD_MOM(0, 0) }
+  }
+}
+
 CLONES int all_finite(const float *x, long n) {
   const uint32_t *u = (const uint32_t *)x;
   uint32_t bad = 0;

@@ -11,6 +11,18 @@ void bn_channel_stats(const float *x, long N, long C, long S, double *mean, doub
 /** p: Pool2dParams as 14 ints (n c h w kh kw strideH strideW padH padW dilH dilW outH outW). */
 void max_pool_forward(const float *x, const int *p, float *out, int32_t *indices);
 void max_pool_backward(const float *gy, const int32_t *indices, const int *p, float *gx);
+/**
+ * torch.optim.SGD's update of p[lo, hi), in float64 like the reference (kernels/optim.ts
+ * sgdReference): d = ±g (+ wd·p); buf = first ? d : momentum·buf + damp1·d (stored as float32);
+ * d = nesterov ? d + momentum·buf : buf; p -= lr·d. buf may be NULL (no momentum).
+ */
+typedef struct {
+  float *p, *buf;
+  const float *g;
+  double lr, wd, momentum, damp1;
+  int first, nesterov, maximize;
+} sgd_args;
+void sgd_range(void *args, long lo, long hi);
 /** Whether none of the n floats is NaN or +-Inf. */
 int all_finite(const float *x, long n);
 /** CPU features found at run time, as a comma-separated list. */

@@ -33,8 +33,9 @@ function main() {
   const cc = process.env.CC || 'cc';
   const sources = ['addon.c', 'dnnl.c', 'loops.c'].map((f) => join(root, 'native', f));
   const link = process.platform === 'darwin' ? ['-bundle', '-undefined', 'dynamic_lookup'] : ['-shared', '-ldl', '-lpthread'];
-  // Portable code only (no -march=native): wider vectors are chosen at run time.
-  const args = ['-O3', '-std=gnu11', '-fPIC', '-fvisibility=hidden', '-Wall', `-I${headers}`, ...sources, '-o', out, ...link];
+  // Portable code only (no -march=native): wider vectors are chosen at run time. No FMA
+  // contraction (GCC's default in GNU C): the loops round as the reference's JavaScript does.
+  const args = ['-O3', '-ffp-contract=off', '-std=gnu11', '-fPIC', '-fvisibility=hidden', '-Wall', `-I${headers}`, ...sources, '-o', out, ...link];
   mkdirSync(dirname(out), { recursive: true });
   const r = spawnSync(cc, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
   if (r.error) return say(`not built: compiler ${cc} not usable (${r.error.code ?? r.error.message}); using the WebAssembly kernels`);

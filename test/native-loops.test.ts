@@ -13,6 +13,7 @@ import { allocate } from '../src/kernels/dtype.js';
 import { reluFn } from '../src/kernels/elementwise.js';
 import { kernelArena } from '../src/kernels/memory/arena.js';
 import { nativeKernels as K, nativeSlowerKernels, nativeStatus, setNativeThreads } from '../src/kernels/native/index.js';
+import { sgdReference, type SgdHyperParams } from '../src/kernels/optim.js';
 import { maxPool2dBackwardReference, maxPool2dForwardReference, pool2dParams, type Pool2dOptions } from '../src/kernels/pool.js';
 import { expectSameBits } from './helpers/bits.js';
 import { randomF32, rng } from './helpers/random.js';
@@ -31,6 +32,42 @@ function awkward(n: number, seed: number, resident = false): Float32Array {
   for (let i = 0; i < n; i += 7) a[i] = [NaN, Infinity, -Infinity, -0, 0, 0.5, 0.5][(i / 7) % 7];
   return a;
 }
+
+suite('native SGD step: bit for bit the reference, every variant, at 1 and 2 threads', () => {
+  const base: SgdHyperParams = { lr: 0.1, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false };
+  const variants: [string, Partial<SgdHyperParams>][] = [
+    ['plain', {}],
+    ['momentum', { momentum: 0.9 }],
+    ['momentum + dampening + weight decay', { momentum: 0.8, dampening: 0.3, weightDecay: 1e-3 }],
+    ['nesterov + weight decay', { momentum: 0.9, nesterov: true, weightDecay: 5e-4 }],
+    ['maximize + momentum', { momentum: 0.5, maximize: true }],
+  ];
+  // odd lengths around the 16-float thread split and the 32K parallel threshold, and a parameter's size
+  for (const n of [0, 1, 17, 1000, 32769, 300001]) {
+    for (const [name, h] of variants) {
+      it(`${name}, ${n} elements, first and running momentum steps`, () => {
+        const hp = { ...base, ...h };
+        for (const threads of [1, 2]) {
+          setNativeThreads(threads);
+          try {
+            const p = awkward(n, n + 1, true), g = awkward(n, n + 2, true);
+            const momentum = hp.momentum !== 0;
+            const buf = momentum ? (allocate('float32', n) as Float32Array) : null;
+            const [pRef, bufRef] = [p.slice(), buf ? buf.slice() : null];
+            for (const first of momentum ? [true, false] : [false]) {
+              expect(K.sgdStep!(p, g, buf, first, hp)).toBe(true);
+              sgdReference(pRef, g, bufRef, first, hp);
+              expectSameBits(p, pRef, `parameters (${threads} threads)`);
+              if (buf) expectSameBits(buf, bufRef!, `momentum buffer (${threads} threads)`);
+            }
+          } finally {
+            setNativeThreads(0);
+          }
+        }
+      });
+    }
+  }
+});
 
 suite('native max pooling: values, indices and gradients identical to the reference', () => {
   const cases: [number[], Partial<Pool2dOptions>][] = [

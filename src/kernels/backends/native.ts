@@ -52,6 +52,9 @@ export function nativeKernelImpls(nk: NativeKernels): Partial<Kernels> {
   if (nk.maxPool2dBackward) {
     out.maxPool2dBackward = (gy, idx, p, gx) => f32(gy) && f32(gx) && nk.maxPool2dBackward!(gy, idx, p, gx);
   }
+  if (nk.sgdStep) {
+    out.sgdStep = (data, grad, buf, first, h) => f32(data) && f32(grad) && f32OrNull(buf) && nk.sgdStep!(data, grad, buf as Float32Array | null, first, h);
+  }
   if (nk.reluForward) out.reluForward = (x, o) => f32(x) && f32(o) && nk.reluForward!(x, o);
   if (nk.reluBackward) out.reluBackward = (g, x, o) => f32(g) && f32(x) && f32(o) && nk.reluBackward!(g, x, o);
   return out;
