@@ -113,7 +113,7 @@ if (!json) console.log(`native: oneDNN ${status.version} (${status.library}), CP
   report('relu forward 64x64x28x28', 'ms', time(() => nativeSlowerKernels.reluForward!(x, out)), time(() => reluForward(x, out)));
   report('relu backward 64x64x28x28', 'ms', time(() => nativeSlowerKernels.reluBackward!(g, x, out)), time(() => reluBackward(g, x, out)));
   const mean = new Float64Array(64), variance = new Float64Array(64);
-  report('bn channel stats 64x64x28x28', 'ms', time(() => nativeSlowerKernels.bnChannelStats!(x, 64, 64, 784, mean, variance)), time(() => channelStats(x, 64, 64, 784)));
+  report('bn channel stats 64x64x28x28', 'ms', time(() => K.bnChannelStats!(x, 64, 64, 784, mean, variance)), time(() => channelStats(x, 64, 64, 784)));
   const p = pool2dParams([64, 64, 28, 28], { kernelSize: [3, 3], stride: [2, 2], padding: [1, 1], dilation: [1, 1], ceilMode: false }, 'maxPool2d');
   const L = 64 * 64 * p.outH * p.outW;
   const py = resident(L, 13), pgy = resident(L, 14), idx = new Int32Array(L);

@@ -11,7 +11,11 @@
 #include <string.h>
 
 #include "dnnl.h"
+#include "batchnorm.h"
 #include "loops.h"
+
+// Below ~32K elements the hand-over to a second thread costs more than it saves (as in the wasm kernels).
+#define PARALLEL_ELEMENTS (1L << 15)
 
 typedef struct {
   dn_ctx *ctx;
@@ -212,21 +216,81 @@ static napi_value conv_backward(napi_env env, napi_callback_info info) {
   return boolean(env, ok);
 }
 
+static int f64(napi_env env, napi_value v, int nullable, double **d, size_t *n) { return typed(env, v, napi_float64_array, nullable, (void **)d, n); }
+
+/** N, C, S at argv[0..2], with N·C·S elements in every one of the `k` float arrays of lengths `lens`. */
+static int bn_dims(napi_env env, const napi_value *argv, bn_args *b, const size_t *lens, int k) {
+  const double big = 2147483647.0;
+  if (!integer(env, argv[0], 0, big, &b->N) || !integer(env, argv[1], 0, big, &b->C) || !integer(env, argv[2], 0, big, &b->S)) return 0;
+  double total = (double)b->N * (double)b->C * (double)b->S;
+  for (int i = 0; i < k; i++) if (total > (double)lens[i]) return 0;
+  return 1;
+}
+
+/** Runs `fn` over the channels; false if a thread ran out of memory (the caller falls back). */
+static napi_value bn_run(napi_env env, bn_args *b, void (*fn)(void *, long, long)) {
+  if (!ready(inst_of(env))) return boolean(env, 0);
+  b->failed = 0;
+  dn_parallel_for(b->C, 1, b->N * b->C * b->S >= PARALLEL_ELEMENTS, fn, b);
+  return boolean(env, !b->failed);
+}
+
 // bnChannelStats(x, N, C, S, mean Float64Array, variance Float64Array)
 static napi_value bn_stats(napi_env env, napi_callback_info info) {
   napi_value a[6];
-  float *x;
-  double *mean, *var;
-  size_t xn, mn, vn;
-  long N, C, S;
-  const double big = 2147483647.0;
-  if (!args(env, info, 6, a) || !f32(env, a[0], 0, &x, &xn) || !integer(env, a[1], 0, big, &N) || !integer(env, a[2], 0, big, &C) ||
-      !integer(env, a[3], 0, big, &S) || !typed(env, a[4], napi_float64_array, 0, (void **)&mean, &mn) ||
-      !typed(env, a[5], napi_float64_array, 0, (void **)&var, &vn) || (double)N * C * S > (double)xn || mn < (size_t)C || vn < (size_t)C ||
-      !ready(inst_of(env)))
+  bn_args b = {0};
+  size_t n[3];
+  if (!args(env, info, 6, a) || !f32(env, a[0], 0, (float **)&b.x, &n[0]) || !f64(env, a[4], 0, &b.mean_out, &n[1]) ||
+      !f64(env, a[5], 0, &b.var_out, &n[2]) || !bn_dims(env, a + 1, &b, n, 1) || n[1] < (size_t)b.C || n[2] < (size_t)b.C)
     return boolean(env, 0);
-  bn_channel_stats(x, N, C, S, mean, var);
-  return boolean(env, 1);
+  return bn_run(env, &b, bn_stats_range);
+}
+
+/** mean, invstd (Float64Array), weight (Float32Array or null) at argv[0..2], each of C values. */
+static int bn_channel_args(napi_env env, const napi_value *argv, bn_args *b) {
+  size_t mn, sn, wn;
+  return f64(env, argv[0], 0, (double **)&b->mean, &mn) && f64(env, argv[1], 0, (double **)&b->invstd, &sn) &&
+         f32(env, argv[2], 1, (float **)&b->weight, &wn) && mn >= (size_t)b->C && sn >= (size_t)b->C && (!b->weight || wn >= (size_t)b->C);
+}
+
+// bnNormalize(x, N, C, S, mean, invstd, weight | null, bias | null, out)
+static napi_value bn_normalize(napi_env env, napi_callback_info info) {
+  napi_value a[9];
+  bn_args b = {0};
+  size_t n[2], bn;
+  if (!args(env, info, 9, a) || !f32(env, a[0], 0, (float **)&b.x, &n[0]) || !f32(env, a[8], 0, &b.out, &n[1]) ||
+      !bn_dims(env, a + 1, &b, n, 2) || !bn_channel_args(env, a + 4, &b) || !f32(env, a[7], 1, (float **)&b.bias, &bn) ||
+      (b.bias && bn < (size_t)b.C))
+    return boolean(env, 0);
+  return bn_run(env, &b, bn_normalize_range);
+}
+
+// bnBackwardReduce(g, x, N, C, S, mean, invstd, sumG Float64Array, sumGXhat Float64Array)
+static napi_value bn_reduce(napi_env env, napi_callback_info info) {
+  napi_value a[9];
+  bn_args b = {0};
+  size_t n[2], mn, sn, gn, gxn;
+  if (!args(env, info, 9, a) || !f32(env, a[0], 0, (float **)&b.g, &n[0]) || !f32(env, a[1], 0, (float **)&b.x, &n[1]) ||
+      !bn_dims(env, a + 2, &b, n, 2) || !f64(env, a[5], 0, (double **)&b.mean, &mn) || !f64(env, a[6], 0, (double **)&b.invstd, &sn) ||
+      !f64(env, a[7], 0, &b.sum_g, &gn) || !f64(env, a[8], 0, &b.sum_gxhat, &gxn) ||
+      mn < (size_t)b.C || sn < (size_t)b.C || gn < (size_t)b.C || gxn < (size_t)b.C)
+    return boolean(env, 0);
+  return bn_run(env, &b, bn_reduce_range);
+}
+
+// bnBackwardInput(g, x, N, C, S, mean, invstd, weight | null, sumG, sumGXhat, batchStats, out)
+static napi_value bn_input(napi_env env, napi_callback_info info) {
+  napi_value a[12];
+  bn_args b = {0};
+  size_t n[3], gn, gxn;
+  bool batch;
+  if (!args(env, info, 12, a) || !f32(env, a[0], 0, (float **)&b.g, &n[0]) || !f32(env, a[1], 0, (float **)&b.x, &n[1]) ||
+      !f32(env, a[11], 0, &b.out, &n[2]) || !bn_dims(env, a + 2, &b, n, 3) || !bn_channel_args(env, a + 5, &b) ||
+      !f64(env, a[8], 0, &b.sum_g, &gn) || !f64(env, a[9], 0, &b.sum_gxhat, &gxn) || gn < (size_t)b.C || gxn < (size_t)b.C ||
+      napi_get_value_bool(env, a[10], &batch) != napi_ok)
+    return boolean(env, 0);
+  b.batch_stats = batch;
+  return bn_run(env, &b, bn_input_range);
 }
 
 static long pool_sizes(const int *p, long *xs, long *ys) {
@@ -306,8 +370,7 @@ static napi_value sgd_step(napi_env env, napi_callback_info info) {
       !number(env, a[6], &s.momentum) || !number(env, a[7], &s.damp1) || !flag(env, a[8], &s.nesterov) || !flag(env, a[9], &s.maximize) ||
       gn < pn || (s.buf && bn < pn) || !ready(inst_of(env)))
     return boolean(env, 0);
-  // Below ~32K elements the hand-over to the second thread costs more than it saves.
-  dn_parallel_for((long)pn, 1L << 15, sgd_range, &s);
+  dn_parallel_for((long)pn, 16, pn >= PARALLEL_ELEMENTS, sgd_range, &s);
   return boolean(env, 1);
 }
 
@@ -329,6 +392,9 @@ NAPI_MODULE_INIT() {
     {"conv2dForward", NULL, conv_forward, NULL, NULL, NULL, napi_default, NULL},
     {"conv2dBackward", NULL, conv_backward, NULL, NULL, NULL, napi_default, NULL},
     {"bnChannelStats", NULL, bn_stats, NULL, NULL, NULL, napi_default, NULL},
+    {"bnNormalize", NULL, bn_normalize, NULL, NULL, NULL, napi_default, NULL},
+    {"bnBackwardReduce", NULL, bn_reduce, NULL, NULL, NULL, napi_default, NULL},
+    {"bnBackwardInput", NULL, bn_input, NULL, NULL, NULL, napi_default, NULL},
     {"maxPool2dForward", NULL, pool_forward, NULL, NULL, NULL, napi_default, NULL},
     {"maxPool2dBackward", NULL, pool_backward, NULL, NULL, NULL, napi_default, NULL},
     {"reluForward", NULL, relu_fwd, NULL, NULL, NULL, napi_default, NULL},

@@ -189,10 +189,10 @@ static void par_body(void *p) {
   if (lo < hi) j->fn(j->arg, lo, hi);
 }
 
-void dn_parallel_for(long n, long min_parallel, void (*fn)(void *, long, long), void *arg) {
+void dn_parallel_for(long n, long align, int parallel, void (*fn)(void *, long, long), void *arg) {
   if (n <= 0) return;
-  if (!D.ok || !D.gomp_parallel || n < min_parallel || current_threads() <= 1) { fn(arg, 0, n); return; }
-  par_job j = {fn, arg, n, 16};
+  if (!D.ok || !D.gomp_parallel || !parallel || n < 2 * align || current_threads() <= 1) { fn(arg, 0, n); return; }
+  par_job j = {fn, arg, n, align};
   D.gomp_parallel(par_body, &j, 0 /* the calling thread's omp_set_num_threads */, 0);
 }
 

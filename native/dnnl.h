@@ -15,11 +15,11 @@ const char *dn_version(void);
 void dn_apply_threads(int n);
 
 /**
- * fn(arg, lo, hi) over [0, n) split into contiguous ranges, one per thread of oneDNN's OpenMP team
- * (libgomp's), or fn(arg, 0, n) on the calling thread below `min_parallel`, with one thread, or
- * without libgomp. Ranges start at multiples of 16.
+ * fn(arg, lo, hi) over [0, n) split into contiguous ranges starting at multiples of `align`, one
+ * per thread of oneDNN's OpenMP team (libgomp's); fn(arg, 0, n) on the calling thread when not
+ * `parallel`, with one thread, or without libgomp.
  */
-void dn_parallel_for(long n, long min_parallel, void (*fn)(void *, long, long), void *arg);
+void dn_parallel_for(long n, long align, int parallel, void (*fn)(void *, long, long), void *arg);
 
 /** Row-major sgemm, C = alpha op(A) op(B) + beta C; C is not read when beta == 0. */
 int dn_sgemm(int ta, int tb, long M, long N, long K, float alpha, const float *A, long lda,

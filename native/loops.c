@@ -1,4 +1,4 @@
-// See loops.h. Each loop mirrors its TypeScript reference line for line where results depend on
+// See loops.h (batch norm is in batchnorm.c). Each loop mirrors its TypeScript reference line for line where results depend on
 // the order (max pooling's argmax); sums are float64 as in the reference.
 #include "loops.h"
 
@@ -57,38 +57,6 @@ CLONES int all_finite(const float *x, long n) {
   uint32_t bad = 0;
   for (long i = 0; i < n; i++) bad |= (u[i] & 0x7f800000u) == 0x7f800000u; // exponent all ones
   return !bad;
-}
-
-/** Sum of n floats in float64 with four chains (the order differs from the reference by ~1 ulp of a double). */
-static double sum64(const float *x, long n) {
-  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  long i = 0;
-  for (; i + 4 <= n; i += 4) { s0 += x[i]; s1 += x[i + 1]; s2 += x[i + 2]; s3 += x[i + 3]; }
-  for (; i < n; i++) s0 += x[i];
-  return (s0 + s1) + (s2 + s3);
-}
-
-static double sumsq64(const float *x, long n, double m) {
-  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  long i = 0;
-  for (; i + 4 <= n; i += 4) {
-    double d0 = x[i] - m, d1 = x[i + 1] - m, d2 = x[i + 2] - m, d3 = x[i + 3] - m;
-    s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3;
-  }
-  for (; i < n; i++) { double d = x[i] - m; s0 += d * d; }
-  return (s0 + s1) + (s2 + s3);
-}
-
-void bn_channel_stats(const float *x, long N, long C, long S, double *mean, double *variance) {
-  double count = (double)N * (double)S;
-  for (long c = 0; c < C; c++) {
-    double s = 0;
-    for (long n = 0; n < N; n++) s += sum64(x + (n * C + c) * S, S);
-    double m = s / count, q = 0;
-    for (long n = 0; n < N; n++) q += sumsq64(x + (n * C + c) * S, S, m);
-    mean[c] = m;
-    variance[c] = q / count;
-  }
 }
 
 /** The outputs o in [*o0, *o1) whose tap at start = o * stride + off lies inside [0, size). */

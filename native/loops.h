@@ -6,8 +6,6 @@
 
 void relu_forward(const float *x, float *out, long n);
 void relu_backward(const float *g, const float *x, float *out, long n);
-/** Per-channel mean and biased variance of x viewed as [N, C, S], two passes in float64. */
-void bn_channel_stats(const float *x, long N, long C, long S, double *mean, double *variance);
 /** p: Pool2dParams as 14 ints (n c h w kh kw strideH strideW padH padW dilH dilW outH outW). */
 void max_pool_forward(const float *x, const int *p, float *out, int32_t *indices);
 void max_pool_backward(const float *gy, const int32_t *indices, const int *p, float *gx);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it, vi } from 'vitest';
-import { channelStatsReference } from '../src/kernels/batchnorm.js';
+import { backwardInputReference, backwardReduceReference, channelStatsReference, invStd, normalizeReference } from '../src/kernels/batchnorm.js';
 import { allocate } from '../src/kernels/dtype.js';
 import { reluFn } from '../src/kernels/elementwise.js';
 import { kernelArena } from '../src/kernels/memory/arena.js';
@@ -122,7 +122,7 @@ suite('native ReLU and batch-norm statistics', () => {
       const x = randomF32(N * C * S, rng(N + C + S)).map((v, i) => v * 3 + (i % 11));
       const ref = channelStatsReference(x, N, C, S);
       const mean = new Float64Array(C), variance = new Float64Array(C);
-      expect(nativeSlowerKernels.bnChannelStats!(x, N, C, S, mean, variance)).toBe(true);
+      expect(K.bnChannelStats!(x, N, C, S, mean, variance)).toBe(true);
       for (let c = 0; c < C; c++) {
         if (Number.isNaN(ref.mean[c])) {
           expect(mean[c]).toBeNaN();
@@ -140,10 +140,70 @@ suite('native ReLU and batch-norm statistics', () => {
     x[5] = Infinity; // channel 1: +Inf mean, NaN variance
     const ref = channelStatsReference(x, 2, 3, 4);
     const mean = new Float64Array(3), variance = new Float64Array(3);
-    expect(nativeSlowerKernels.bnChannelStats!(x, 2, 3, 4, mean, variance)).toBe(true);
+    expect(K.bnChannelStats!(x, 2, 3, 4, mean, variance)).toBe(true);
     expectSameBits(mean.subarray(0, 2), ref.mean.subarray(0, 2), 'mean');
     expectSameBits(variance.subarray(0, 2), ref.variance.subarray(0, 2), 'variance');
     expect(Math.abs(mean[2] - ref.mean[2])).toBeLessThan(1e-12);
+  });
+});
+
+suite('native batch norm passes against the reference, plane (S >= 16) and column (S < 16) layouts, 1 and 2 threads', () => {
+  const close = (got: Float64Array, want: Float64Array, what: string): void => {
+    for (let c = 0; c < want.length; c++) {
+      if (!Number.isFinite(want[c])) expectSameBits(got.subarray(c, c + 1), want.subarray(c, c + 1), `${what}[${c}]`);
+      else expect(Math.abs(got[c] - want[c]), `${what}[${c}]`).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(want[c])));
+    }
+  };
+  // [N, C, S]: planes, columns, one channel, one sample, empty, a ResNet stage at 64 x 512 x 1 (parallel)
+  const shapes = [[3, 5, 20], [4, 6, 3], [2, 1, 17], [1, 7, 5], [2, 3, 0], [0, 4, 4], [64, 512, 1], [64, 64, 49]];
+  for (const [N, C, S] of shapes) {
+    for (const affine of [true, false]) {
+      it(`[${N}, ${C}, ${S}] ${affine ? 'with' : 'without'} weight and bias`, () => {
+        const n = N * C * S;
+        const x = awkward(n, N * 100 + C * 10 + S, true);
+        const g = awkward(n, N + C + S + 1, true);
+        const weight = affine ? randomF32(C, rng(C)) : null;
+        const bias = affine ? randomF32(C, rng(C + 1)) : null;
+        const stats = channelStatsReference(x.map((v) => (Number.isFinite(v) ? v : 0.5)), N, C, S);
+        const mean = stats.mean, invstd = invStd(stats.variance, 1e-5);
+        if (C > 2) mean[1] = NaN; // a channel whose statistics are not finite
+        for (const threads of [1, 2]) {
+          setNativeThreads(threads);
+          try {
+            const out = new Float32Array(n).fill(7), ref = new Float32Array(n);
+            expect(K.bnNormalize!(x, N, C, S, mean, invstd, weight, bias, out)).toBe(true);
+            normalizeReference(x, N, C, S, mean, invstd, weight, bias, ref);
+            expectSameBits(out, ref, `normalize (${threads} threads)`);
+            const sumG = new Float64Array(C), sumGXhat = new Float64Array(C);
+            expect(K.bnBackwardReduce!(g, x, N, C, S, mean, invstd, sumG, sumGXhat)).toBe(true);
+            const r = backwardReduceReference(g, x, N, C, S, mean, invstd);
+            close(sumG, r.sumG, 'sum(g)');
+            close(sumGXhat, r.sumGXhat, 'sum(g xhat)');
+            for (const batchStats of [true, false]) {
+              const gx = new Float32Array(n).fill(7), gxRef = new Float32Array(n);
+              expect(K.bnBackwardInput!(g, x, N, C, S, mean, invstd, weight, r.sumG, r.sumGXhat, batchStats, gx)).toBe(true);
+              backwardInputReference(g, x, N, C, S, mean, invstd, weight, r.sumG, r.sumGXhat, batchStats, gxRef);
+              expectSameBits(gx, gxRef, `input gradient, batchStats ${batchStats} (${threads} threads)`);
+            }
+            const m2 = new Float64Array(C), v2 = new Float64Array(C);
+            expect(K.bnChannelStats!(x, N, C, S, m2, v2)).toBe(true);
+            const sRef = channelStatsReference(x, N, C, S);
+            close(m2, sRef.mean, 'mean');
+            close(v2, sRef.variance, 'variance');
+          } finally {
+            setNativeThreads(0);
+          }
+        }
+      });
+    }
+  }
+
+  it('declines arrays shorter than N x C x S and per-channel arrays shorter than C', () => {
+    const x = new Float32Array(24), out = new Float32Array(23), m = new Float64Array(3), s = new Float64Array(3);
+    expect(K.bnNormalize!(x, 2, 3, 4, m, s, null, null, out)).toBe(false);
+    expect(K.bnNormalize!(x, 2, 3, 4, m.subarray(0, 2), s, null, null, new Float32Array(24))).toBe(false);
+    expect(K.bnBackwardReduce!(x, out, 2, 3, 4, m, s, new Float64Array(3), new Float64Array(3))).toBe(false);
+    expect(K.bnChannelStats!(x, 2, 3, 4, new Float64Array(2), new Float64Array(3))).toBe(false);
   });
 });
 

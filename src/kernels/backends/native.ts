@@ -12,6 +12,8 @@ import type { NativeKernels } from '../native/index.js';
 
 const f32 = (a: TypedArray | null): a is Float32Array => a instanceof Float32Array;
 const f32OrNull = (a: FloatArray | null): boolean => a === null || a instanceof Float32Array;
+/** Per-channel values (running statistics may be float32) as the float64 array the addon reads. */
+const f64 = (a: ArrayLike<number>): Float64Array => (a instanceof Float64Array ? a : Float64Array.from(a));
 
 /** Max-pool indices on an arena block where there is one: the wasm backward then uses them in place. */
 function indices(n: number): Int32Array {
@@ -41,6 +43,24 @@ export function nativeKernelImpls(nk: NativeKernels): Partial<Kernels> {
       const variance = new Float64Array(C);
       return nk.bnChannelStats!(x, N, C, S, mean, variance) ? { mean, variance } : null;
     };
+  }
+  if (nk.bnNormalize) {
+    out.bnNormalize = (x, N, C, S, mean, invstd, w, b, o) =>
+      f32(x) && f32(o) && f32OrNull(w as FloatArray | null) && f32OrNull(b as FloatArray | null) &&
+      nk.bnNormalize!(x, N, C, S, f64(mean), invstd, w as Float32Array | null, b as Float32Array | null, o);
+  }
+  if (nk.bnBackwardReduce) {
+    out.bnBackwardReduce = (g, x, N, C, S, mean, invstd) => {
+      if (!f32(g) || !f32(x)) return null;
+      const sumG = new Float64Array(C);
+      const sumGXhat = new Float64Array(C);
+      return nk.bnBackwardReduce!(g, x, N, C, S, f64(mean), invstd, sumG, sumGXhat) ? { sumG, sumGXhat } : null;
+    };
+  }
+  if (nk.bnBackwardInput) {
+    out.bnBackwardInput = (g, x, N, C, S, mean, invstd, w, sumG, sumGXhat, batchStats, o) =>
+      f32(g) && f32(x) && f32(o) && f32OrNull(w as FloatArray | null) &&
+      nk.bnBackwardInput!(g, x, N, C, S, f64(mean), invstd, w as Float32Array | null, sumG, sumGXhat, batchStats, o);
   }
   if (nk.maxPool2dForward) {
     out.maxPool2dForward = (x, p, o) => {

@@ -35,6 +35,9 @@ interface Addon {
   conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array | null, p: Int32Array, out: Float32Array): boolean;
   conv2dBackward(gy: Float32Array, x: Float32Array, w: Float32Array, p: Int32Array, gx: Float32Array | null, gw: Float32Array | null, gb: Float32Array | null): boolean;
   bnChannelStats(x: Float32Array, N: number, C: number, S: number, mean: Float64Array, variance: Float64Array): boolean;
+  bnNormalize(x: Float32Array, N: number, C: number, S: number, mean: Float64Array, invstd: Float64Array, weight: Float32Array | null, bias: Float32Array | null, out: Float32Array): boolean;
+  bnBackwardReduce(g: Float32Array, x: Float32Array, N: number, C: number, S: number, mean: Float64Array, invstd: Float64Array, sumG: Float64Array, sumGXhat: Float64Array): boolean;
+  bnBackwardInput(g: Float32Array, x: Float32Array, N: number, C: number, S: number, mean: Float64Array, invstd: Float64Array, weight: Float32Array | null, sumG: Float64Array, sumGXhat: Float64Array, batchStats: boolean, out: Float32Array): boolean;
   maxPool2dForward(x: Float32Array, p: Int32Array, out: Float32Array, indices: Int32Array): boolean;
   maxPool2dBackward(gy: Float32Array, indices: Int32Array, p: Int32Array, gx: Float32Array): boolean;
   reluForward(x: Float32Array, out: Float32Array): boolean;
@@ -127,6 +130,9 @@ export interface NativeKernels {
   conv2dForward?(x: Float32Array, w: Float32Array, bias: Float32Array | null, p: Conv2dParams, out: Float32Array): boolean;
   conv2dBackward?(gy: Float32Array, x: Float32Array, w: Float32Array, p: Conv2dParams, g: { gx: Float32Array | null; gw: Float32Array | null; gb: Float32Array | null }): boolean;
   bnChannelStats?(x: Float32Array, N: number, C: number, S: number, mean: Float64Array, variance: Float64Array): boolean;
+  bnNormalize?(x: Float32Array, N: number, C: number, S: number, mean: Float64Array, invstd: Float64Array, weight: Float32Array | null, bias: Float32Array | null, out: Float32Array): boolean;
+  bnBackwardReduce?(g: Float32Array, x: Float32Array, N: number, C: number, S: number, mean: Float64Array, invstd: Float64Array, sumG: Float64Array, sumGXhat: Float64Array): boolean;
+  bnBackwardInput?(g: Float32Array, x: Float32Array, N: number, C: number, S: number, mean: Float64Array, invstd: Float64Array, weight: Float32Array | null, sumG: Float64Array, sumGXhat: Float64Array, batchStats: boolean, out: Float32Array): boolean;
   maxPool2dForward?(x: Float32Array, p: Pool2dParams, out: Float32Array, indices: Int32Array): boolean;
   maxPool2dBackward?(gy: Float32Array, indices: Int32Array, p: Pool2dParams, gx: Float32Array): boolean;
   reluForward?(x: Float32Array, out: Float32Array): boolean;
@@ -146,8 +152,26 @@ export const nativeKernels: NativeKernels = {
     if (!g.gx && !g.gw) return false; // a bias gradient alone is a plain reduction
     return ready()?.conv2dBackward(gy, x, w, packConv(p), g.gx, g.gw, g.gb) ?? false;
   },
+  // Batch norm's four passes over channel ranges on the OpenMP team (native/batchnorm.c). Alone
+  // they are no faster than the wasm kernels (~0.1 ms at ResNet-18 sizes, most of it waking the
+  // team), but in a training step (28x28 b64, 2 threads) batch norm went 18 -> 11 ms and the
+  // convolutions 102 -> 96 ms: the wasm path's JavaScript (channelStatsWasm, normalizeWasm) lost
+  // its optimized code at every full collection and TurboFan recompiled it on a background
+  // thread, taking a core from the convolutions each step.
+  bnChannelStats(x, N, C, S, mean, variance) {
+    return ready()?.bnChannelStats(x, N, C, S, mean, variance) ?? false;
+  },
+  bnNormalize(x, N, C, S, mean, invstd, weight, bias, out) {
+    return ready()?.bnNormalize(x, N, C, S, mean, invstd, weight, bias, out) ?? false;
+  },
+  bnBackwardReduce(g, x, N, C, S, mean, invstd, sumG, sumGXhat) {
+    return ready()?.bnBackwardReduce(g, x, N, C, S, mean, invstd, sumG, sumGXhat) ?? false;
+  },
+  bnBackwardInput(g, x, N, C, S, mean, invstd, weight, sumG, sumGXhat, batchStats, out) {
+    return ready()?.bnBackwardInput(g, x, N, C, S, mean, invstd, weight, sumG, sumGXhat, batchStats, out) ?? false;
+  },
   // float64 arithmetic as the reference, 8 lanes wide on AVX-512 and on oneDNN's OpenMP team:
-  // 4.0 -> 1.3 ms per 2.36M-element parameter on 2 threads against the wasm kernel's f64x2.
+  // 4.0 -> 1.5 ms per 2.36M-element parameter on 2 threads against the wasm kernel's f64x2.
   sgdStep(data, grad, buf, first, h) {
     return ready()?.sgdStep(data, grad, buf, first, h.lr, h.weightDecay, h.momentum, 1 - h.dampening, h.nesterov, h.maximize) ?? false;
   },
@@ -158,14 +182,11 @@ export const nativeKernels: NativeKernels = {
  * so `nativeKernels` does not offer them: these C loops run on one thread, the wasm kernels on
  * the worker pool. On 2 threads (Intel Xeon, 2026-12-01, `node dist/bench/native.js`): max-pool
  * forward 14.2 vs 2.1 ms, backward 1.13 vs 0.61 ms, ReLU forward 0.88 vs 0.48 ms, backward 1.30
- * vs 0.66 ms, batch-norm statistics 1.74 vs 0.83 ms. The max-pool indices format is the same.
+ * vs 0.66 ms. The max-pool indices format is the same.
  */
-export const nativeSlowerKernels: Pick<NativeKernels, 'maxPool2dForward' | 'maxPool2dBackward' | 'bnChannelStats' | 'reluForward' | 'reluBackward'> = {
+export const nativeSlowerKernels: Pick<NativeKernels, 'maxPool2dForward' | 'maxPool2dBackward' | 'reluForward' | 'reluBackward'> = {
   maxPool2dForward(x, p, out, indices) {
     return ready()?.maxPool2dForward(x, packPool(p), out, indices) ?? false;
-  },
-  bnChannelStats(x, N, C, S, mean, variance) {
-    return ready()?.bnChannelStats(x, N, C, S, mean, variance) ?? false;
   },
   maxPool2dBackward(gy, indices, p, gx) {
     return ready()?.maxPool2dBackward(gy, indices, packPool(p), gx) ?? false;
