@@ -91,11 +91,18 @@ static void load(void) {
 #endif
     NULL};
   char tried[256] = "";
-  // OpenMP threads that spin after each call (libgomp's default) take the cores from the worker
-  // pool's kernels that run next, and on a shared machine from everything else: with 2 threads
-  // on 2 busy cores a conv fwd+bwd went from 4.5 ms (passive) to 80-100 ms (default spinning).
-  // The user's own OMP_WAIT_POLICY / GOMP_SPINCOUNT win. Read by libgomp when dlopen loads it.
-  if (!getenv("OMP_WAIT_POLICY") && !getenv("GOMP_SPINCOUNT")) setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+  // How long OpenMP threads spin before sleeping after a parallel region. libgomp's default
+  // (300000 spins, ~3 ms) takes the cores from the wasm worker pool's kernels that run next;
+  // sleeping at once (PASSIVE) makes every region of a call (reorders, the convolution) wait for
+  // a futex wake-up. ~30 us (3000 spins) catches the next region: a ResNet-18 28x28 b64 step on
+  // 2 threads took 149 ms passive, 132-137 ms at 1000-10000 spins, 135 ms at the default. With
+  // both cores busy with other processes a conv fwd+bwd took 4.9 ms passive, 6.6 ms at 3000
+  // spins, 6.8 ms at the default. PASSIVE is for OpenMP runtimes other than libgomp (it does
+  // not override GOMP_SPINCOUNT there). The user's own settings win. Read when dlopen loads it.
+  if (!getenv("OMP_WAIT_POLICY") && !getenv("GOMP_SPINCOUNT")) {
+    setenv("GOMP_SPINCOUNT", "3000", 0);
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+  }
   if (env && env[0]) {
     D.lib = dlopen(env, RTLD_NOW | RTLD_LOCAL);
     if (!D.lib) { snprintf(D.reason, sizeof D.reason, "SKIPGRAD_DNNL_PATH=%s: %s", env, dlerror()); return; }
