@@ -110,8 +110,8 @@ if (!json) console.log(`native: oneDNN ${status.version} (${status.library}), CP
 {
   const n = 64 * 64 * 28 * 28; // the stem's output (3.2M floats)
   const x = resident(n, 10), g = resident(n, 11), out = resident(n, 12);
-  report('relu forward 64x64x28x28', 'ms', time(() => nativeSlowerKernels.reluForward!(x, out)), time(() => reluForward(x, out)));
-  report('relu backward 64x64x28x28', 'ms', time(() => nativeSlowerKernels.reluBackward!(g, x, out)), time(() => reluBackward(g, x, out)));
+  report('relu forward 64x64x28x28', 'ms', time(() => K.reluForward!(x, out)), time(() => reluForward(x, out)));
+  report('relu backward 64x64x28x28', 'ms', time(() => K.reluBackward!(g, x, out)), time(() => reluBackward(g, x, out)));
   const mean = new Float64Array(64), variance = new Float64Array(64);
   report('bn channel stats 64x64x28x28', 'ms', time(() => K.bnChannelStats!(x, 64, 64, 784, mean, variance)), time(() => channelStats(x, 64, 64, 784)));
   const p = pool2dParams([64, 64, 28, 28], { kernelSize: [3, 3], stride: [2, 2], padding: [1, 1], dilation: [1, 1], ceilMode: false }, 'maxPool2d');

@@ -338,7 +338,8 @@ static napi_value relu_fwd(napi_env env, napi_callback_info info) {
   size_t xn, yn;
   if (!args(env, info, 2, a) || !f32(env, a[0], 0, &x, &xn) || !f32(env, a[1], 0, &y, &yn) || yn > xn || !ready(inst_of(env)))
     return boolean(env, 0);
-  relu_forward(x, y, (long)yn);
+  eltwise_args e = {x, NULL, y, 0, 0, 0};
+  dn_parallel_for((long)yn, 16, yn >= PARALLEL_ELEMENTS, relu_forward_range, &e);
   return boolean(env, 1);
 }
 
@@ -349,7 +350,22 @@ static napi_value relu_bwd(napi_env env, napi_callback_info info) {
   if (!args(env, info, 3, a) || !f32(env, a[0], 0, &g, &gn) || !f32(env, a[1], 0, &x, &xn) || !f32(env, a[2], 0, &y, &yn) ||
       yn > gn || yn > xn || !ready(inst_of(env)))
     return boolean(env, 0);
-  relu_backward(g, x, y, (long)yn);
+  eltwise_args e = {g, x, y, 0, 0, 0};
+  dn_parallel_for((long)yn, 16, yn >= PARALLEL_ELEMENTS, relu_backward_range, &e);
+  return boolean(env, 1);
+}
+
+// arith(op 0-3, a, b, out): out = a op b elementwise; a and b have out's length or one element.
+static napi_value arith(napi_env env, napi_callback_info info) {
+  napi_value v[4];
+  long op;
+  float *a, *b, *o;
+  size_t an, bn, on;
+  if (!args(env, info, 4, v) || !integer(env, v[0], 0, 3, &op) || !f32(env, v[1], 0, &a, &an) || !f32(env, v[2], 0, &b, &bn) ||
+      !f32(env, v[3], 0, &o, &on) || on == 0 || (an != on && an != 1) || (bn != on && bn != 1) || !ready(inst_of(env)))
+    return boolean(env, 0);
+  eltwise_args e = {a, b, o, (int)op, an != on, bn != on};
+  dn_parallel_for((long)on, 16, on >= PARALLEL_ELEMENTS, arith_range, &e);
   return boolean(env, 1);
 }
 
@@ -400,6 +416,7 @@ NAPI_MODULE_INIT() {
     {"reluForward", NULL, relu_fwd, NULL, NULL, NULL, napi_default, NULL},
     {"reluBackward", NULL, relu_bwd, NULL, NULL, NULL, napi_default, NULL},
     {"sgdStep", NULL, sgd_step, NULL, NULL, NULL, napi_default, NULL},
+    {"arith", NULL, arith, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -11,16 +11,41 @@
 #define CLONES
 #endif
 
-CLONES void relu_forward(const float *x, float *out, long n) {
-  for (long i = 0; i < n; i++) {
+CLONES void relu_forward_range(void *args, long lo, long hi) {
+  const eltwise_args *a = args;
+  const float *x = a->a;
+  float *out = a->out;
+  for (long i = lo; i < hi; i++) {
     float v = x[i];
     out[i] = v > 0 ? v : (v != v ? v : 0.0f); // keeps NaN, maps -0 to +0
   }
 }
 
-CLONES void relu_backward(const float *g, const float *x, float *out, long n) {
+CLONES void relu_backward_range(void *args, long lo, long hi) {
+  const eltwise_args *a = args;
+  const float *g = a->a, *x = a->b;
+  float *out = a->out;
   // A product, so NaN gradients stay NaN; a NaN x passes g (x <= 0 is false for NaN), as PyTorch.
-  for (long i = 0; i < n; i++) out[i] = g[i] * (x[i] <= 0 ? 0.0f : 1.0f);
+  for (long i = lo; i < hi; i++) out[i] = g[i] * (x[i] <= 0 ? 0.0f : 1.0f);
+}
+
+// float32 results equal the reference's float64 ones rounded to float32: for + - * / of two
+// float32 values double rounding never differs from rounding once.
+#define ARITH_LOOP(EXPR) \
+  if (a->a_scalar) { const float u = A[0]; for (long i = lo; i < hi; i++) { const float x = u, y = B[i]; out[i] = EXPR; } } \
+  else if (a->b_scalar) { const float v = B[0]; for (long i = lo; i < hi; i++) { const float x = A[i], y = v; out[i] = EXPR; } } \
+  else for (long i = lo; i < hi; i++) { const float x = A[i], y = B[i]; out[i] = EXPR; }
+
+CLONES void arith_range(void *args, long lo, long hi) {
+  const eltwise_args *a = args;
+  const float *A = a->a, *B = a->b;
+  float *out = a->out;
+  switch (a->op) {
+    case 0: ARITH_LOOP(x + y) break;
+    case 1: ARITH_LOOP(x - y) break;
+    case 2: ARITH_LOOP(x * y) break;
+    default: ARITH_LOOP(x / y) break;
+  }
 }
 
 // One specialised loop per variant: the branches are hoisted by hand so each loop vectorises.

@@ -4,8 +4,16 @@
 #define SKIPGRAD_LOOPS_H
 #include <stdint.h>
 
-void relu_forward(const float *x, float *out, long n);
-void relu_backward(const float *g, const float *x, float *out, long n);
+/** Operands of the elementwise loops, which run over [lo, hi) (for dn_parallel_for). */
+typedef struct {
+  const float *a, *b;  // relu: x; relu backward: g, x; arith: the operands
+  float *out;
+  int op;              // arith: 0 add, 1 sub, 2 mul, 3 div
+  int a_scalar, b_scalar; // arith: the operand has one element, broadcast
+} eltwise_args;
+void relu_forward_range(void *args, long lo, long hi);
+void relu_backward_range(void *args, long lo, long hi);
+void arith_range(void *args, long lo, long hi);
 /** p: Pool2dParams as 14 ints (n c h w kh kw strideH strideW padH padW dilH dilW outH outW). */
 void max_pool_forward(const float *x, const int *p, float *out, int32_t *indices);
 void max_pool_backward(const float *gy, const int32_t *indices, const int *p, float *gx);

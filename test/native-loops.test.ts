@@ -106,12 +106,12 @@ suite('native ReLU and batch-norm statistics', () => {
         const x = awkward(n, n, resident), g = awkward(n, n + 1, resident);
         if (resident && n >= 256) expect(kernelArena()!.addressOf(x)).toBeGreaterThanOrEqual(0);
         const out = new Float32Array(n).fill(9);
-        expect(nativeSlowerKernels.reluForward!(x, out)).toBe(true);
+        expect(K.reluForward!(x, out)).toBe(true);
         expectSameBits(out, x.map(reluFn), 'relu');
         const gx = new Float32Array(n);
-        expect(nativeSlowerKernels.reluBackward!(g, x, gx)).toBe(true);
+        expect(K.reluBackward!(g, x, gx)).toBe(true);
         expectSameBits(gx, g.map((v, i) => v * (x[i] > 0 ? 1 : 0)), 'relu backward');
-        expect(nativeSlowerKernels.reluForward!(x, x)).toBe(true); // in place
+        expect(K.reluForward!(x, x)).toBe(true); // in place
         expectSameBits(x, out, 'relu in place');
       }
     });
@@ -144,6 +144,37 @@ suite('native ReLU and batch-norm statistics', () => {
     expectSameBits(mean.subarray(0, 2), ref.mean.subarray(0, 2), 'mean');
     expectSameBits(variance.subarray(0, 2), ref.variance.subarray(0, 2), 'variance');
     expect(Math.abs(mean[2] - ref.mean[2])).toBeLessThan(1e-12);
+  });
+});
+
+suite('native elementwise arithmetic: bit for bit the reference, scalars broadcast, in place', () => {
+  const ref = { add: (x: number, y: number) => x + y, sub: (x: number, y: number) => x - y, mul: (x: number, y: number) => x * y, div: (x: number, y: number) => x / y };
+  for (const op of ['add', 'sub', 'mul', 'div'] as const) {
+    for (const n of [1, 5, 256, 1000, 40000]) {
+      it(`${op}, ${n} elements: arrays, a scalar on either side, in place, 1 and 2 threads`, () => {
+        for (const threads of [1, 2]) {
+          setNativeThreads(threads);
+          try {
+            const a = awkward(n, n, true), b = awkward(n, n + 3), one = new Float32Array([-2.5]);
+            for (const [x, y] of [[a, b], [one, b], [a, one]] as const) {
+              const out = new Float32Array(n).fill(9);
+              expect(K.arith!(op, x, y, out)).toBe(true);
+              const want = Float32Array.from({ length: n }, (_, i) => ref[op](x.length === 1 ? x[0] : x[i], y.length === 1 ? y[0] : y[i]));
+              expectSameBits(out, want, `${op} (${threads} threads, lengths ${x.length}, ${y.length})`);
+            }
+            const inPlace = a.slice();
+            expect(K.arith!(op, inPlace, b, inPlace)).toBe(true);
+            expectSameBits(inPlace, Float32Array.from({ length: n }, (_, i) => ref[op](a[i], b[i])), `${op} in place`);
+          } finally {
+            setNativeThreads(0);
+          }
+        }
+      });
+    }
+  }
+  it('declines operands of other lengths (broadcasting is the next backend\'s)', () => {
+    expect(K.arith!('add', new Float32Array(4), new Float32Array(2), new Float32Array(4))).toBe(false);
+    expect(K.arith!('add', new Float32Array(0), new Float32Array(0), new Float32Array(0))).toBe(false);
   });
 });
 
@@ -286,7 +317,7 @@ describe('native backend degrades with a reason', () => {
       const s = fresh.nativeStatus();
       expect(s).toMatchObject({ loaded: false, addonPath: null, library: null });
       expect(s.reason).toMatch(/native addon not built \(no \/nonexistent\/skipgrad_native\.node/);
-      expect(fresh.nativeSlowerKernels.reluForward!(new Float32Array(2), new Float32Array(2))).toBe(false);
+      expect(fresh.nativeKernels.reluForward!(new Float32Array(2), new Float32Array(2))).toBe(false);
       vi.stubEnv('SKIPGRAD_NATIVE_ADDON', '');
       vi.stubEnv('SKIPGRAD_NATIVE', '0');
       vi.resetModules();

@@ -12,6 +12,8 @@ import type { NativeKernels } from '../native/index.js';
 
 const f32 = (a: TypedArray | null): a is Float32Array => a instanceof Float32Array;
 const f32OrNull = (a: FloatArray | null): boolean => a === null || a instanceof Float32Array;
+/** Below this many elements the JavaScript loops of the next backend beat a call into the addon. */
+const MIN_ELEMENTS = 256;
 /** Per-channel values (running statistics may be float32) as the float64 array the addon reads. */
 const f64 = (a: ArrayLike<number>): Float64Array => (a instanceof Float64Array ? a : Float64Array.from(a));
 
@@ -74,6 +76,14 @@ export function nativeKernelImpls(nk: NativeKernels): Partial<Kernels> {
   }
   if (nk.sgdStep) {
     out.sgdStep = (data, grad, buf, first, h) => f32(data) && f32(grad) && f32OrNull(buf) && nk.sgdStep!(data, grad, buf as Float32Array | null, first, h);
+  }
+  if (nk.arith) {
+    // Same-length operands or a one-element one; anything else broadcasts, which the next backend does.
+    out.arith = (op, a, _aShape, b, _bShape, o) => {
+      const n = o.length;
+      return n >= MIN_ELEMENTS && f32(a) && f32(b) && f32(o) && (a.length === n || a.length === 1) && (b.length === n || b.length === 1) &&
+        nk.arith!(op, a, b, o);
+    };
   }
   if (nk.reluForward) out.reluForward = (x, o) => f32(x) && f32(o) && nk.reluForward!(x, o);
   if (nk.reluBackward) out.reluBackward = (g, x, o) => f32(g) && f32(x) && f32(o) && nk.reluBackward!(g, x, o);

@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Conv2dParams } from '../conv.js';
+import type { ArithOp } from '../fast/elementwise_module.js';
 import type { SgdHyperParams } from '../optim.js';
 import type { Pool2dParams } from '../pool.js';
 import { getNumThreads } from '../threads/pool.js';
@@ -43,6 +44,7 @@ interface Addon {
   reluForward(x: Float32Array, out: Float32Array): boolean;
   reluBackward(g: Float32Array, x: Float32Array, out: Float32Array): boolean;
   sgdStep(p: Float32Array, g: Float32Array, buf: Float32Array | null, first: boolean, lr: number, wd: number, momentum: number, damp1: number, nesterov: boolean, maximize: boolean): boolean;
+  arith(op: number, a: Float32Array, b: Float32Array, out: Float32Array): boolean;
 }
 
 /** Where the addon is looked for: SKIPGRAD_NATIVE_ADDON, else build/native at the package root (from src/ or dist/src/). */
@@ -138,6 +140,8 @@ export interface NativeKernels {
   reluForward?(x: Float32Array, out: Float32Array): boolean;
   reluBackward?(g: Float32Array, x: Float32Array, out: Float32Array): boolean;
   sgdStep?(data: Float32Array, grad: Float32Array, buf: Float32Array | null, first: boolean, h: SgdHyperParams): boolean;
+  /** out = a op b elementwise; a and b have out's length or one element (broadcast). */
+  arith?(op: ArithOp, a: Float32Array, b: Float32Array, out: Float32Array): boolean;
 }
 
 /** Each kernel returns true if it did the work, false to decline (the caller falls back). */
@@ -175,7 +179,20 @@ export const nativeKernels: NativeKernels = {
   sgdStep(data, grad, buf, first, h) {
     return ready()?.sgdStep(data, grad, buf, first, h.lr, h.weightDecay, h.momentum, 1 - h.dampening, h.nesterov, h.maximize) ?? false;
   },
+  // ReLU and the same-shape arithmetic (residual sums, gradient sums) on the OpenMP team too: the
+  // wasm pool's hand-overs between oneDNN calls cost more than the loops.
+  reluForward(x, out) {
+    return ready()?.reluForward(x, out) ?? false;
+  },
+  reluBackward(g, x, out) {
+    return ready()?.reluBackward(g, x, out) ?? false;
+  },
+  arith(op, a, b, out) {
+    return ready()?.arith(ARITH_CODES[op], a, b, out) ?? false;
+  },
 };
+
+const ARITH_CODES: Record<ArithOp, number> = { add: 0, sub: 1, mul: 2, div: 3 };
 
 /**
  * Native kernels that are correct (tested like the rest) but measured slower than the wasm path,
@@ -184,17 +201,11 @@ export const nativeKernels: NativeKernels = {
  * forward 14.2 vs 2.1 ms, backward 1.13 vs 0.61 ms, ReLU forward 0.88 vs 0.48 ms, backward 1.30
  * vs 0.66 ms. The max-pool indices format is the same.
  */
-export const nativeSlowerKernels: Pick<NativeKernels, 'maxPool2dForward' | 'maxPool2dBackward' | 'reluForward' | 'reluBackward'> = {
+export const nativeSlowerKernels: Pick<NativeKernels, 'maxPool2dForward' | 'maxPool2dBackward'> = {
   maxPool2dForward(x, p, out, indices) {
     return ready()?.maxPool2dForward(x, packPool(p), out, indices) ?? false;
   },
   maxPool2dBackward(gy, indices, p, gx) {
     return ready()?.maxPool2dBackward(gy, indices, packPool(p), gx) ?? false;
-  },
-  reluForward(x, out) {
-    return ready()?.reluForward(x, out) ?? false;
-  },
-  reluBackward(g, x, out) {
-    return ready()?.reluBackward(g, x, out) ?? false;
   },
 };
