@@ -3,7 +3,7 @@
 // degrades: no oneDNN (SKIPGRAD_DNNL_PATH), no addon, no compiler at build time (CC=/nonexistent).
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -236,6 +236,36 @@ suite('native batch norm passes against the reference, plane (S >= 16) and colum
     expect(K.bnBackwardReduce!(x, out, 2, 3, 4, m, s, new Float64Array(3), new Float64Array(3))).toBe(false);
     expect(K.bnChannelStats!(x, 2, 3, 4, new Float64Array(2), new Float64Array(3))).toBe(false);
   });
+});
+
+suite('native calls under asynchronous signals', () => {
+  // V8's CPU profiler interrupts the JavaScript thread with SIGPROF. Before the addon blocked
+  // asynchronous signals around oneDNN calls, this loop of the classifier's GEMM corrupted the
+  // heap in four runs of four ("corrupted double-linked list", "realloc(): invalid pointer").
+  it('a GEMM loop under --cpu-prof sampling every 50 us exits cleanly with the right result', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skipgrad-signals-'));
+    try {
+      const script = join(dir, 'loop.cjs');
+      writeFileSync(script, `
+        const addon = require(${JSON.stringify(status.addonPath)});
+        const M = 256, N = 10, K = 512;
+        const A = new Float32Array(M * K).fill(0.5), B = new Float32Array(K * N).fill(0.25), C = new Float32Array(M * N);
+        const end = Date.now() + 2000;
+        let calls = 0;
+        while (Date.now() < end) { if (!addon.gemm(false, true, M, N, K, 1, A, 0, K, B, 0, K, 0, C, 0, N)) throw new Error('declined'); calls++; }
+        if (!C.every((v) => v === 64)) throw new Error('wrong result ' + C[0]);
+        console.log('calls ' + calls);
+      `);
+      for (let run = 0; run < 2; run++) {
+        const r = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '50', script], { encoding: 'utf8', timeout: 60_000 });
+        expect(r.stderr, `run ${run}`).toBe('');
+        expect(r.status, `run ${run}: signal ${r.signal}`).toBe(0);
+        expect(r.stdout).toMatch(/^calls \d+/);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 suite('native addon in a worker thread, on the shared kernel memory', () => {
