@@ -158,7 +158,7 @@ export const nativeKernels: NativeKernels = {
   },
   // Batch norm's four passes over channel ranges on the OpenMP team (native/batchnorm.c). Alone
   // they are no faster than the wasm kernels (~0.1 ms at ResNet-18 sizes, most of it waking the
-  // team), but in a training step (28x28 b64, 2 threads) batch norm went 18 -> 11 ms and the
+  // team), but in a training step (28x28 b64, 2 threads) batch norm went 18 -> 12-14 ms and the
   // convolutions 102 -> 96 ms: the wasm path's JavaScript (channelStatsWasm, normalizeWasm) lost
   // its optimized code at every full collection and TurboFan recompiled it on a background
   // thread, taking a core from the convolutions each step.
