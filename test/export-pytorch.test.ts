@@ -87,6 +87,18 @@ describe.skipIf(!runTorch)('export to PyTorch and back', () => {
     expect(Math.abs(theirs.at(-1)!.testAcc! - mine.at(-1)!.testAcc!)).toBeLessThanOrEqual(0.001 + 1e-12);
   }, 180_000);
 
+  it('a --flip run (flips without crops) continued in PyTorch: the losses of skipgrad --resume, step for step', async () => {
+    expect((await cli('train', ...RECIPE, '--epochs', '1', '--scheduler', 'cosine', '--flip', '--out', at('flip'))).code).toBe(0);
+    expect((await cli('export', at('flip'), '--to', 'pytorch', at('flip-torch'))).code).toBe(0);
+    cpSync(at('flip'), at('flip-resumed'), { recursive: true });
+    expect((await cli('train', '--resume', at('flip-resumed'), '--epochs', '2', '--threads', '1')).code).toBe(0);
+    python([at('flip-torch', 'train_ddp.py'), '--out', at('flip-continued'), '--epochs', '2', '--threads', '1']);
+    const mine = (await historyOf(at('flip-resumed', 'checkpoint.safetensors'))).filter((r) => r.step > 8);
+    const theirs = torchHistory(at('flip-continued')).filter((r) => r.step > 8);
+    expect(theirs.map((r) => r.step)).toEqual([9, 10, 11, 12, 13, 14, 15, 16]);
+    theirs.forEach((r, i) => expect(Math.abs(r.loss - mine[i].loss) / mine[i].loss).toBeLessThan(1e-4));
+  }, 180_000);
+
   it('extending a one-cycle SGD run (--momentum 0.9 as the top of the cycle): PyTorch rebuilds the schedule as skipgrad does', async () => {
     // skipgrad's default schedule; Adam's (no momentum cycle) is extended the same way.
     for (const [run, flags] of [['onecycle', ['--momentum', '0.9']], ['adam', null]] as const) {

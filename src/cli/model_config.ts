@@ -32,11 +32,11 @@ export function evalTransform(config: ModelConfig): Transform | undefined {
   return config.resize ? resize(config.resize) : undefined;
 }
 
-/** Random crop (padding 4 at 28×28, scaled with the image) and horizontal flips. */
-export function trainTransform(config: ModelConfig, augment: boolean): Transform | undefined {
+/** `augment`: random crop (padding 4 at 28×28, scaled with the image) and horizontal flips; `flip` alone: the flips. */
+export function trainTransform(config: ModelConfig, augment: boolean, flip = false): Transform | undefined {
   const base = evalTransform(config);
-  if (!augment) return base;
+  if (!augment && !flip) return base;
   const size = config.resize ?? 28;
-  const aug = compose(randomCrop(size, Math.round((4 * size) / 28)), randomHorizontalFlip());
+  const aug = augment ? compose(randomCrop(size, Math.round((4 * size) / 28)), randomHorizontalFlip()) : randomHorizontalFlip();
   return base ? compose(base, aug) : aug;
 }

@@ -33,6 +33,7 @@ Data
   --test-data FILE.csv    test split when --data is a CSV (default: the sibling *test*.csv)
   --resize N              resize images to N×N (D2L uses 96; default: keep 28×28)
   --augment               random crop (padding 4) and horizontal flip
+  --flip                  random horizontal flip only (no crop)
   --limit N               train on the first N images only (quick experiments)
 Model
   --width N               channels of the first stage (default 64 = the seed's ResNet-18)
@@ -63,7 +64,7 @@ ${WATCH_HELP}
 Ctrl-C finishes the current step, saves a checkpoint and exits; --resume picks it up.`;
 
 const FLAGS = {
-  data: { type: 'string' }, 'test-data': { type: 'string' }, resize: { type: 'string' }, augment: { type: 'boolean' },
+  data: { type: 'string' }, 'test-data': { type: 'string' }, resize: { type: 'string' }, augment: { type: 'boolean' }, flip: { type: 'boolean' },
   limit: { type: 'string' }, width: { type: 'string' }, init: { type: 'string' }, epochs: { type: 'string' },
   'batch-size': { type: 'string' }, optimizer: { type: 'string' }, lr: { type: 'string' }, momentum: { type: 'string' },
   'weight-decay': { type: 'string' }, scheduler: { type: 'string' }, 'label-smoothing': { type: 'string' },
@@ -166,7 +167,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     );
   }
   const trainLoader = new DataLoader(trainSet, {
-    batchSize: config.batchSize, shuffle: true, seed: config.seed, transform: trainTransform(config, config.augment),
+    batchSize: config.batchSize, shuffle: true, seed: config.seed, transform: trainTransform(config, config.augment, config.flip ?? false),
   });
   const testLoader = new DataLoader(test, { batchSize: 256, transform: evalTransform(config) });
   const model = buildModel(config);

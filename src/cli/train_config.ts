@@ -28,6 +28,8 @@ export interface TrainConfig extends ModelConfig {
   scheduler: 'none' | 'onecycle' | 'cosine' | 'step';
   labelSmoothing: number;
   augment: boolean;
+  /** Random horizontal flips alone (`--flip`); `augment` adds random crops to them. Absent (false) in older run folders. */
+  flip?: boolean;
   limit?: number;
   seed: number;
 }
@@ -64,7 +66,7 @@ const NUMERIC: Record<string, { flag: string; range: Range }> = {
 
 /** Flag name → config key, for every flag that is part of the recipe. */
 export const RECIPE_FLAGS: Record<string, keyof TrainConfig> = {
-  data: 'data', 'test-data': 'testData', resize: 'resize', augment: 'augment', limit: 'limit', width: 'width', init: 'init',
+  data: 'data', 'test-data': 'testData', resize: 'resize', augment: 'augment', flip: 'flip', limit: 'limit', width: 'width', init: 'init',
   epochs: 'epochs', 'batch-size': 'batchSize', optimizer: 'optimizer', lr: 'lr', momentum: 'momentum',
   'weight-decay': 'weightDecay', scheduler: 'scheduler', 'label-smoothing': 'labelSmoothing', seed: 'seed',
 };
@@ -100,6 +102,7 @@ export function configFromFlags(f: Flags, base: TrainConfig): TrainConfig {
     testData: pick(f['test-data'] as string | undefined, base.testData),
     resize: pick(n('resize'), base.resize),
     augment: pick(f.augment as boolean | undefined, base.augment),
+    flip: pick(f.flip as boolean | undefined, base.flip) ?? false,
     limit: pick(n('limit'), base.limit),
     width: pick(n('width'), base.width),
     init: pick(choiceFlag(c, 'init', f.init, ['default', 'xavier'] as const), base.init),
@@ -142,6 +145,7 @@ export function validateSavedConfig(value: unknown, file: string): TrainConfig {
   for (const key of ['data', 'testData']) {
     if (c[key] !== undefined && typeof c[key] !== 'string') throw bad(`'${key}' must be a path, got ${JSON.stringify(c[key])}`);
   }
+  if (c.flip !== undefined && typeof c.flip !== 'boolean') throw bad(`'flip' must be true or false, got ${JSON.stringify(c.flip)}`);
   return c as unknown as TrainConfig;
 }
 

@@ -245,10 +245,13 @@ def eval_transform(config):
 
 def train_transform(config):
     base = eval_transform(config)
-    if not config.get('augment'):
+    if not config.get('augment') and not config.get('flip'):
         return base
     size = config.get('resize') or 28
-    aug = compose(random_crop(size, math.floor(4 * size / 28 + 0.5)), random_horizontal_flip())
+    if config.get('augment'):
+        aug = compose(random_crop(size, math.floor(4 * size / 28 + 0.5)), random_horizontal_flip())
+    else:
+        aug = random_horizontal_flip()
     return compose(base, aug) if base else aug
 
 
