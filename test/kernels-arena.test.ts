@@ -70,13 +70,26 @@ describe('Arena: allocation, residency, recycling', () => {
   it('falls back to ordinary arrays past its limit, and explicit blocks are checked on free', () => {
     const arena = freshArena();
     arena.limitBytes = 64 * 1024;
-    expect(arena.float32(10_000)).not.toBeNull(); // 40 KB
+    const first = arena.float32(10_000); // 40 KB
+    expect(first).not.toBeNull();
     expect(arena.float32(10_000)).toBeNull(); // would pass 64 KB (the first is still live)
     expect(arena.getStats().refused).toBe(1);
+    expect(first!.length).toBe(10_000);
     expect(() => arena.free(12345)).toThrow('Arena.free: 12345 is not a live block');
     const at = arena.alloc(100);
     arena.free(at);
     expect(() => arena.free(at)).toThrow('is not a live block');
+  });
+
+  it('at its limit collects the garbage once and reuses it before refusing', () => {
+    const arena = freshArena();
+    arena.limitBytes = 256 * 1024;
+    // 20 blocks of 40 KB, none kept: 800 KB through a 256 KB arena.
+    for (let i = 0; i < 20; i++) expect(arena.float32(10_000), `block ${i}`).not.toBeNull();
+    const s = arena.getStats();
+    expect(s.refused).toBe(0);
+    expect(s.collections).toBeGreaterThan(0);
+    expect(s.carvedBytes).toBeLessThanOrEqual(256 * 1024);
   });
 
   it('ScratchBlock keeps its address while the size fits and moves when it grows', () => {

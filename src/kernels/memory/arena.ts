@@ -177,6 +177,7 @@ export class Arena {
       this.stats.freeBytes -= size;
     } else {
       span = this.carve(spanBytes(size));
+      if (span < 0) span = this.retryAfterCollecting(size);
       if (span < 0) return -1;
     }
     const at = span + viewOffset(span, size);
@@ -184,6 +185,22 @@ export class Arena {
     this.stats.liveBytes += size;
     if (this.stats.liveBytes > this.stats.peakLiveBytes) this.stats.peakLiveBytes = this.stats.liveBytes;
     return at;
+  }
+
+  /**
+   * At the limit: collect garbage (where that frees blocks at once) and try again, from the
+   * size's free list or the top. At most once per quarter of the limit handed out, so a live set
+   * that truly exceeds the limit does not collect on every allocation. -1 if still refused.
+   */
+  private retryAfterCollecting(size: number): number {
+    if (!this.collector?.sync || this.handedSinceCollect < this.limitBytes / 4) return -1;
+    this.collect();
+    const span = this.freeLists.get(size)?.pop();
+    if (span !== undefined) {
+      this.stats.freeBytes -= size;
+      return span;
+    }
+    return this.carve(spanBytes(size));
   }
 
   /** Returns a block from `alloc` to its free list. */
