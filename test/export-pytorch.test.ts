@@ -68,13 +68,19 @@ describe.skipIf(!runTorch)('export to PyTorch and back', () => {
     for (const run of ['sgd', 'adam']) expect((await cli('export', at(run), '--to', 'pytorch', at(`${run}-torch`))).code).toBe(0);
   }, 120_000);
 
-  it('continued K = 8 steps in PyTorch, the losses are those of skipgrad --resume, step for step', async () => {
-    cpSync(at('sgd'), at('sgd-resumed'), { recursive: true });
-    expect((await cli('train', '--resume', at('sgd-resumed'), '--epochs', '2', '--threads', '1')).code).toBe(0);
-    python([at('sgd-torch', 'train_ddp.py'), '--out', at('sgd-continued'), '--epochs', '2', '--threads', '1']);
-    const mine = (await historyOf(at('sgd-resumed', 'checkpoint.safetensors'))).filter((r) => r.step > 8);
-    const theirs = torchHistory(at('sgd-continued')).filter((r) => r.step > 8);
+  /** Run `run` (1 epoch, exported to `${run}-torch`) continued to 2 epochs by skipgrad --resume and by train_ddp.py: steps 9-16 of each. */
+  async function continuedInBoth(run: string) {
+    cpSync(at(run), at(`${run}-resumed`), { recursive: true });
+    expect((await cli('train', '--resume', at(`${run}-resumed`), '--epochs', '2', '--threads', '1')).code).toBe(0);
+    python([at(`${run}-torch`, 'train_ddp.py'), '--out', at(`${run}-continued`), '--epochs', '2', '--threads', '1']);
+    const mine = (await historyOf(at(`${run}-resumed`, 'checkpoint.safetensors'))).filter((r) => r.step > 8);
+    const theirs = torchHistory(at(`${run}-continued`)).filter((r) => r.step > 8);
     expect(theirs.map((r) => r.step)).toEqual([9, 10, 11, 12, 13, 14, 15, 16]);
+    return { mine, theirs };
+  }
+
+  it('continued K = 8 steps in PyTorch, the losses are those of skipgrad --resume, step for step', async () => {
+    const { mine, theirs } = await continuedInBoth('sgd');
     expect(mine.map((r) => r.step)).toEqual(theirs.map((r) => r.step));
     // The first continued step: within 1e-4 relative (the losses are the epoch's running means).
     expect(Math.abs(theirs[0].loss - mine[0].loss) / mine[0].loss).toBeLessThan(1e-4);
@@ -90,12 +96,7 @@ describe.skipIf(!runTorch)('export to PyTorch and back', () => {
   it('a --flip run (flips without crops) continued in PyTorch: the losses of skipgrad --resume, step for step', async () => {
     expect((await cli('train', ...RECIPE, '--epochs', '1', '--scheduler', 'cosine', '--flip', '--out', at('flip'))).code).toBe(0);
     expect((await cli('export', at('flip'), '--to', 'pytorch', at('flip-torch'))).code).toBe(0);
-    cpSync(at('flip'), at('flip-resumed'), { recursive: true });
-    expect((await cli('train', '--resume', at('flip-resumed'), '--epochs', '2', '--threads', '1')).code).toBe(0);
-    python([at('flip-torch', 'train_ddp.py'), '--out', at('flip-continued'), '--epochs', '2', '--threads', '1']);
-    const mine = (await historyOf(at('flip-resumed', 'checkpoint.safetensors'))).filter((r) => r.step > 8);
-    const theirs = torchHistory(at('flip-continued')).filter((r) => r.step > 8);
-    expect(theirs.map((r) => r.step)).toEqual([9, 10, 11, 12, 13, 14, 15, 16]);
+    const { mine, theirs } = await continuedInBoth('flip');
     theirs.forEach((r, i) => expect(Math.abs(r.loss - mine[i].loss) / mine[i].loss).toBeLessThan(1e-4));
   }, 180_000);
 
