@@ -190,8 +190,7 @@ static napi_value conv_forward(napi_env env, napi_callback_info info) {
       !(p = params(env, a[3], 16)) || !f32(env, a[4], 0, &y, &yn) || !conv_sizes(p, &xs, &ws, &ys) ||
       xn < (size_t)xs || wn < (size_t)ws || yn < (size_t)ys || (b && bn < (size_t)p[4]) || !ready(in))
     return boolean(env, 0);
-  if (padded(p) && !all_finite(w, ws)) return boolean(env, 0);
-  return boolean(env, dn_conv_forward(in->ctx, p, x, w, b, y));
+  return boolean(env, dn_conv_forward(in->ctx, p, x, w, b, y, padded(p)));
 }
 
 // conv2dBackward(gy, x, w, params, gx | null, gw | null, gb | null): all or nothing

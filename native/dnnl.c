@@ -8,6 +8,9 @@
 #define _GNU_SOURCE
 #include "dnnl.h"
 
+#include "loops.h"
+#include "taps.h"
+
 #include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
@@ -286,6 +289,9 @@ struct dn_ctx {
   // ~90 MB of peak RSS in a ResNet-18 28x28 b64 training step).
   void *scratch;
   size_t scratch_bytes;
+  // The cropped weights (or weight gradient) of a convolution with dead taps (taps.h).
+  float *crop;
+  size_t crop_bytes;
   int next; // round-robin eviction
   entry cache[CACHE_SIZE];
 };
@@ -316,6 +322,7 @@ void dn_ctx_free(dn_ctx *c) {
   for (int i = 0; i < CACHE_SIZE; i++) if (c->cache[i].used) entry_clear(&c->cache[i]);
   D.stream_destroy(c->stream);
   free(c->scratch);
+  free(c->crop);
   free(c);
 }
 
@@ -508,23 +515,65 @@ static int run_blocked(dn_ctx *c, entry *e, void *const *handles) {
   return D.stream_wait(c->stream) == 0;
 }
 
-int dn_conv_forward(dn_ctx *c, const int *p, const float *x, const float *w, const float *b, float *y) {
+static int conv_forward(dn_ctx *c, const int *p, const float *x, const float *w, const float *b, float *y) {
   entry *e = c ? lookup(c, K_FWD, b != NULL, p) : NULL;
   if (!e) return 0;
   void *h[4] = {(void *)x, (void *)w, b ? (void *)b : y, y};
   return run(c, e, h);
 }
 
-int dn_conv_backward_data(dn_ctx *c, const int *p, const float *gy, const float *w, float *gx) {
+static int conv_backward_data(dn_ctx *c, const int *p, const float *gy, const float *w, float *gx) {
   entry *e = c ? lookup(c, K_BWD_DATA, 0, p) : NULL;
   if (!e) return 0;
   void *h[3] = {(void *)gy, (void *)w, gx};
   return run(c, e, h);
 }
 
-int dn_conv_backward_weights(dn_ctx *c, const int *p, const float *x, const float *gy, float *gw, float *gb) {
+static int conv_backward_weights(dn_ctx *c, const int *p, const float *x, const float *gy, float *gw, float *gb) {
   entry *e = c ? lookup(c, K_BWD_W, gb != NULL, p) : NULL;
   if (!e) return 0;
   void *h[4] = {(void *)x, (void *)gy, gw, gb};
   return run(c, e, h);
+}
+
+// The public entries crop dead taps first (taps.h): the primitives then see the smaller kernel.
+
+static float *crop_buffer(dn_ctx *c, const int *q) {
+  size_t bytes = (size_t)tp_weight_count(q) * sizeof(float);
+  if (bytes > c->crop_bytes) {
+    free(c->crop);
+    c->crop_bytes = 0;
+    if (posix_memalign((void **)&c->crop, 64, bytes) != 0) { c->crop = NULL; return NULL; }
+    c->crop_bytes = bytes;
+  }
+  return c->crop;
+}
+
+int dn_conv_forward(dn_ctx *c, const int *p, const float *x, const float *w, const float *b, float *y, int finite_w) {
+  int q[16], i0, j0;
+  if (!c || !tp_crop(p, q, &i0, &j0)) {
+    if (finite_w && !all_finite(w, tp_weight_count(p))) return 0;
+    return conv_forward(c, p, x, w, b, y);
+  }
+  float *wc = crop_buffer(c, q);
+  if (!wc || !tp_crop_weights(p, q, i0, j0, w, wc, finite_w)) return 0;
+  return conv_forward(c, q, x, wc, b, y);
+}
+
+int dn_conv_backward_data(dn_ctx *c, const int *p, const float *gy, const float *w, float *gx) {
+  int q[16], i0, j0;
+  if (!c || !tp_crop(p, q, &i0, &j0)) return conv_backward_data(c, p, gy, w, gx);
+  float *wc = crop_buffer(c, q);
+  if (!wc) return 0;
+  tp_crop_weights(p, q, i0, j0, w, wc, 0);
+  return conv_backward_data(c, q, gy, wc, gx);
+}
+
+int dn_conv_backward_weights(dn_ctx *c, const int *p, const float *x, const float *gy, float *gw, float *gb) {
+  int q[16], i0, j0;
+  if (!c || !tp_crop(p, q, &i0, &j0)) return conv_backward_weights(c, p, x, gy, gw, gb);
+  float *gwc = crop_buffer(c, q);
+  if (!gwc || !conv_backward_weights(c, q, x, gy, gwc, gb)) return 0;
+  tp_uncrop_weights(p, q, i0, j0, gwc, gw);
+  return 1;
 }

@@ -1,6 +1,7 @@
 // The oneDNN layer of the native addon: opens libdnnl at run time (no link-time dependency),
 // speaks both C API generations (2.x *_desc_init, 3.x *_primitive_desc_create), and caches
-// convolution primitives by shape. Every function returns 1 if it did the work, 0 to decline.
+// convolution primitives by shape. Kernel taps that only ever meet padding are cropped first
+// (taps.h). Every function returns 1 if it did the work, 0 to decline.
 #ifndef SKIPGRAD_DNNL_H
 #define SKIPGRAD_DNNL_H
 #include <stddef.h>
@@ -33,7 +34,8 @@ void dn_ctx_free(dn_ctx *c);
 void dn_ctx_set_blocked(dn_ctx *c, int on);
 
 /** p: Conv2dParams as 16 ints (n cIn h w cOut kh kw strideH strideW padH padW dilH dilW groups outH outW). */
-int dn_conv_forward(dn_ctx *c, const int *p, const float *x, const float *w, const float *b, float *y);
+/** With finite_w, declines if w holds NaN or +-Inf (the caller's padding rule, addon.c). */
+int dn_conv_forward(dn_ctx *c, const int *p, const float *x, const float *w, const float *b, float *y, int finite_w);
 int dn_conv_backward_data(dn_ctx *c, const int *p, const float *gy, const float *w, float *gx);
 /** gb may be NULL. */
 int dn_conv_backward_weights(dn_ctx *c, const int *p, const float *x, const float *gy, float *gw, float *gb);

@@ -142,6 +142,12 @@ const cases: Case[] = [
   { name: 'stride [2,1], padding [2,0], 4x2 kernel, dilation [1,2]', x: [2, 3, 9, 8], w: [5, 3, 4, 2], stride: [2, 1], padding: [2, 0], dilation: [1, 2] },
   { name: "padding 'same' with an even kernel (asymmetric)", x: [2, 2, 6, 5], w: [3, 2, 4, 2], padding: 'same', bias: true },
   { name: 'K = 576, 64 -> 20 channels, 6x6', x: [2, 64, 6, 6], w: [20, 64, 3, 3], padding: [1, 1], bias: true },
+  // dead taps (native/taps.c crops the kernel to the taps some window reads inside the image)
+  { name: "3x3 pad 1 on 1x1 (ResNet-18's last stage on 28x28: the centre tap only)", x: [3, 16, 1, 1], w: [8, 16, 3, 3], padding: [1, 1], bias: true },
+  { name: '5x5 pad 2 on 2x3, groups 2 (rows 1-3 of 5 read the image)', x: [2, 4, 2, 3], w: [6, 2, 5, 5], padding: [2, 2], groups: 2, bias: true },
+  { name: "padding 'same', 4x2 kernel on 1x2 (asymmetric crop)", x: [2, 3, 1, 2], w: [4, 3, 4, 2], padding: 'same' },
+  { name: '3x3 dilation 2 pad 2 on 2x2 (centre tap only)', x: [2, 5, 2, 2], w: [3, 5, 3, 3], padding: [2, 2], dilation: [2, 2] },
+  { name: 'ResNet size: 512 -> 512 on 1x1, batch 8', x: [8, 512, 1, 1], w: [512, 512, 3, 3], padding: [1, 1] },
   { name: 'ResNet size: 64 -> 64, 7x7, batch 64 (3136-term weight sums)', x: [64, 64, 7, 7], w: [64, 64, 3, 3], padding: [1, 1] },
 ];
 
@@ -254,6 +260,16 @@ suite('native convolution (oneDNN) against the reference', () => {
     const gx = new Float32Array(run.x.length);
     expect(K.conv2dBackward!(run.gy, run.x, run.w, run.p, { gx, gw: null, gb: null })).toBe(true);
     expectWithin(gx, ref.gx, S.gx, 'padded, non-finite gy and w: input gradient');
+    // a NaN in a tap that only ever meets padding (cropped away natively): the reference's
+    // output is NaN there, so the forward declines rather than drop it
+    const centre = setup(cases.find((c) => c.name.includes('the centre tap only'))!, 14);
+    centre.w[0] = NaN; // tap (0, 0) of the first filter
+    const yRef = runReference(centre).y;
+    expect(yRef.some(Number.isNaN)).toBe(true);
+    expect(K.conv2dForward!(centre.x, centre.w, centre.b, centre.p, new Float32Array(centre.gy.length))).toBe(false);
+    const cgx = new Float32Array(centre.x.length);
+    expect(K.conv2dBackward!(centre.gy, centre.x, centre.w, centre.p, { gx: cgx, gw: null, gb: null })).toBe(true);
+    expect(cgx.every(Number.isFinite)).toBe(true);
   });
 
   it('declines operands that are too short', () => {
