@@ -9,6 +9,7 @@
 #include "dnnl.h"
 
 #include "loops.h"
+#include "smallconv.h"
 #include "taps.h"
 
 #include <dlfcn.h>
@@ -289,9 +290,11 @@ struct dn_ctx {
   // ~90 MB of peak RSS in a ResNet-18 28x28 b64 training step).
   void *scratch;
   size_t scratch_bytes;
-  // The cropped weights (or weight gradient) of a convolution with dead taps (taps.h).
-  float *crop;
-  size_t crop_bytes;
+  int small; // small images go to smallconv.c
+  // dn_buffer's: 0 = the cropped weights (or weight gradient) of a convolution with dead taps
+  // (taps.h), 1 = smallconv.c's matrix.
+  float *buf[DN_BUFFERS];
+  size_t buf_bytes[DN_BUFFERS];
   int next; // round-robin eviction
   entry cache[CACHE_SIZE];
 };
@@ -301,6 +304,7 @@ dn_ctx *dn_ctx_new(void) {
   dn_ctx *c = calloc(1, sizeof *c);
   if (!c) return NULL;
   c->blocked = 1;
+  c->small = 1;
   if (D.stream_create(&c->stream, D.engine, 1 /* in order */) != 0) { free(c); return NULL; }
   return c;
 }
@@ -322,11 +326,24 @@ void dn_ctx_free(dn_ctx *c) {
   for (int i = 0; i < CACHE_SIZE; i++) if (c->cache[i].used) entry_clear(&c->cache[i]);
   D.stream_destroy(c->stream);
   free(c->scratch);
-  free(c->crop);
+  for (int i = 0; i < DN_BUFFERS; i++) free(c->buf[i]);
   free(c);
 }
 
 void dn_ctx_set_blocked(dn_ctx *c, int on) { if (c) c->blocked = on != 0; }
+void dn_ctx_set_small(dn_ctx *c, int on) { if (c) c->small = on != 0; }
+
+float *dn_buffer(dn_ctx *c, int slot, long floats) {
+  size_t bytes = (size_t)floats * sizeof(float);
+  if (slot < 0 || slot >= DN_BUFFERS || floats < 0) return NULL;
+  if (bytes > c->buf_bytes[slot]) {
+    free(c->buf[slot]);
+    c->buf_bytes[slot] = 0;
+    if (posix_memalign((void **)&c->buf[slot], 64, bytes) != 0) { c->buf[slot] = NULL; return NULL; }
+    c->buf_bytes[slot] = bytes;
+  }
+  return c->buf[slot];
+}
 
 /** Adds a slot for `user_md` (ownership passes) bound to the primitive's md `md`. */
 static int add_slot(entry *e, void *user_md, const void *md, int arg, int output) {
@@ -536,44 +553,46 @@ static int conv_backward_weights(dn_ctx *c, const int *p, const float *x, const 
   return run(c, e, h);
 }
 
-// The public entries crop dead taps first (taps.h): the primitives then see the smaller kernel.
-
-static float *crop_buffer(dn_ctx *c, const int *q) {
-  size_t bytes = (size_t)tp_weight_count(q) * sizeof(float);
-  if (bytes > c->crop_bytes) {
-    free(c->crop);
-    c->crop_bytes = 0;
-    if (posix_memalign((void **)&c->crop, 64, bytes) != 0) { c->crop = NULL; return NULL; }
-    c->crop_bytes = bytes;
-  }
-  return c->crop;
-}
+// The public entries crop dead taps first (taps.h), then send small images to smallconv.c and
+// the rest to oneDNN's primitives, which see the cropped kernel.
 
 int dn_conv_forward(dn_ctx *c, const int *p, const float *x, const float *w, const float *b, float *y, int finite_w) {
   int q[16], i0, j0;
-  if (!c || !tp_crop(p, q, &i0, &j0)) {
-    if (finite_w && !all_finite(w, tp_weight_count(p))) return 0;
-    return conv_forward(c, p, x, w, b, y);
+  if (!c) return 0;
+  if (tp_crop(p, q, &i0, &j0)) {
+    float *wc = dn_buffer(c, 0, tp_weight_count(q));
+    if (!wc || !tp_crop_weights(p, q, i0, j0, w, wc, finite_w)) return 0;
+    p = q;
+    w = wc;
+  } else if (finite_w && !all_finite(w, tp_weight_count(p))) {
+    return 0;
   }
-  float *wc = crop_buffer(c, q);
-  if (!wc || !tp_crop_weights(p, q, i0, j0, w, wc, finite_w)) return 0;
-  return conv_forward(c, q, x, wc, b, y);
+  return c->small && sc_applies(p) ? sc_forward(c, p, x, w, b, y) : conv_forward(c, p, x, w, b, y);
 }
 
 int dn_conv_backward_data(dn_ctx *c, const int *p, const float *gy, const float *w, float *gx) {
   int q[16], i0, j0;
-  if (!c || !tp_crop(p, q, &i0, &j0)) return conv_backward_data(c, p, gy, w, gx);
-  float *wc = crop_buffer(c, q);
-  if (!wc) return 0;
-  tp_crop_weights(p, q, i0, j0, w, wc, 0);
-  return conv_backward_data(c, q, gy, wc, gx);
+  if (!c) return 0;
+  if (tp_crop(p, q, &i0, &j0)) {
+    float *wc = dn_buffer(c, 0, tp_weight_count(q));
+    if (!wc) return 0;
+    tp_crop_weights(p, q, i0, j0, w, wc, 0);
+    p = q;
+    w = wc;
+  }
+  return c->small && sc_applies(p) ? sc_backward_data(c, p, gy, w, gx) : conv_backward_data(c, p, gy, w, gx);
+}
+
+static int backward_weights(dn_ctx *c, const int *p, const float *x, const float *gy, float *gw, float *gb) {
+  return c->small && sc_applies(p) ? sc_backward_weights(c, p, x, gy, gw, gb) : conv_backward_weights(c, p, x, gy, gw, gb);
 }
 
 int dn_conv_backward_weights(dn_ctx *c, const int *p, const float *x, const float *gy, float *gw, float *gb) {
   int q[16], i0, j0;
-  if (!c || !tp_crop(p, q, &i0, &j0)) return conv_backward_weights(c, p, x, gy, gw, gb);
-  float *gwc = crop_buffer(c, q);
-  if (!gwc || !conv_backward_weights(c, q, x, gy, gwc, gb)) return 0;
+  if (!c) return 0;
+  if (!tp_crop(p, q, &i0, &j0)) return backward_weights(c, p, x, gy, gw, gb);
+  float *gwc = dn_buffer(c, 0, tp_weight_count(q));
+  if (!gwc || !backward_weights(c, q, x, gy, gwc, gb)) return 0;
   tp_uncrop_weights(p, q, i0, j0, gwc, gw);
   return 1;
 }

@@ -32,6 +32,11 @@ dn_ctx *dn_ctx_new(void);
 void dn_ctx_free(dn_ctx *c);
 /** Blocked (oneDNN's preferred) layouts inside a call, or plain NCHW throughout. */
 void dn_ctx_set_blocked(dn_ctx *c, int on);
+/** Small images through smallconv.c (default), or through oneDNN's primitives like the rest. */
+void dn_ctx_set_small(dn_ctx *c, int on);
+/** The context's reusable buffer `slot` (0 to DN_BUFFERS - 1), grown to at least `floats`; NULL if out of memory. */
+#define DN_BUFFERS 4
+float *dn_buffer(dn_ctx *c, int slot, long floats);
 
 /** p: Conv2dParams as 16 ints (n cIn h w cOut kh kw strideH strideW padH padW dilH dilW groups outH outW). */
 /** With finite_w, declines if w holds NaN or +-Inf (the caller's padding rule, addon.c). */

@@ -31,7 +31,7 @@ function main() {
   const headers = headerDir();
   if (!headers) return say("not built: Node's headers (node_api.h) not found; set SKIPGRAD_NODE_HEADERS. Using the WebAssembly kernels");
   const cc = process.env.CC || 'cc';
-  const sources = ['addon.c', 'batchnorm.c', 'dnnl.c', 'loops.c', 'taps.c'].map((f) => join(root, 'native', f));
+  const sources = ['addon.c', 'batchnorm.c', 'dnnl.c', 'loops.c', 'smallconv.c', 'taps.c'].map((f) => join(root, 'native', f));
   const link = process.platform === 'darwin' ? ['-bundle', '-undefined', 'dynamic_lookup'] : ['-shared', '-ldl', '-lpthread'];
   // Portable code only (no -march=native): wider vectors are chosen at run time. No FMA
   // contraction (GCC's default in GNU C): the loops round as the reference's JavaScript does.

@@ -9,7 +9,7 @@ import * as R from '../src/kernels/conv.js';
 import { allocate } from '../src/kernels/dtype.js';
 import { gemmReference } from '../src/kernels/gemm.js';
 import { kernelArena } from '../src/kernels/memory/arena.js';
-import { nativeKernels as K, nativeStatus, setNativeBlockedLayout, setNativeThreads } from '../src/kernels/native/index.js';
+import { nativeKernels as K, nativeStatus, setNativeBlockedLayout, setNativeSmallImageConv, setNativeThreads } from '../src/kernels/native/index.js';
 import { inMode } from './helpers/modes.js';
 import { abs, randomF32, rng } from './helpers/random.js';
 
@@ -24,6 +24,7 @@ afterAll(() => {
   if (status.loaded) {
     setNativeThreads(0);
     setNativeBlockedLayout(true);
+    setNativeSmallImageConv(true);
   }
 });
 
@@ -147,6 +148,12 @@ const cases: Case[] = [
   { name: '5x5 pad 2 on 2x3, groups 2 (rows 1-3 of 5 read the image)', x: [2, 4, 2, 3], w: [6, 2, 5, 5], padding: [2, 2], groups: 2, bias: true },
   { name: "padding 'same', 4x2 kernel on 1x2 (asymmetric crop)", x: [2, 3, 1, 2], w: [4, 3, 4, 2], padding: 'same' },
   { name: '3x3 dilation 2 pad 2 on 2x2 (centre tap only)', x: [2, 5, 2, 2], w: [3, 5, 3, 3], padding: [2, 2], dilation: [2, 2] },
+  // small images (native/smallconv.c): a 2x2 image and output, a 2x2 image to 1x1, a 1x3 row
+  { name: '3x3 pad 1 on 2x2, batch 5 (every pixel pair shares a tap)', x: [5, 6, 2, 2], w: [7, 6, 3, 3], padding: [1, 1], bias: true },
+  { name: '3x3 stride 2 pad 1 on 2x2 to 1x1, 12 -> 5 channels', x: [4, 12, 2, 2], w: [5, 12, 3, 3], stride: [2, 2], padding: [1, 1], bias: true },
+  { name: '2x3 kernel, pad [1,1], dilation [1,2] on 1x3', x: [3, 4, 1, 3], w: [6, 4, 2, 3], padding: [1, 1], dilation: [1, 2], bias: true },
+  { name: '3x3 pad 1 on 1x3 (7 of 9 pixel pairs share a tap: left to oneDNN)', x: [48, 40, 1, 3], w: [36, 40, 3, 3], padding: [1, 1], bias: true },
+  { name: 'ResNet size: 256 -> 256 on 2x2, batch 16', x: [16, 256, 2, 2], w: [256, 256, 3, 3], padding: [1, 1] },
   { name: 'ResNet size: 512 -> 512 on 1x1, batch 8', x: [8, 512, 1, 1], w: [512, 512, 3, 3], padding: [1, 1] },
   { name: 'ResNet size: 64 -> 64, 7x7, batch 64 (3136-term weight sums)', x: [64, 64, 7, 7], w: [64, 64, 3, 3], padding: [1, 1] },
 ];
@@ -197,13 +204,26 @@ function compare(run: Run, what: string): void {
 }
 
 suite('native convolution (oneDNN) against the reference', () => {
-  for (const layout of ['blocked', 'plain'] as const) {
+  // Small images (at most 4 output pixels, most pixel pairs sharing a tap) go through
+  // native/smallconv.c's GEMMs unless turned off; the rest through oneDNN in either layout.
+  const modes = [
+    { name: 'blocked layout', blocked: true, small: true },
+    { name: 'plain layout', blocked: false, small: true },
+    { name: 'blocked layout, small images through oneDNN too', blocked: true, small: false },
+  ];
+  for (const mode of modes) {
     for (const threads of [1, 2]) {
       for (const [i, c] of cases.entries()) {
-        it(`${c.name}: ${layout} layout, ${threads} thread(s)`, () => {
+        it(`${c.name}: ${mode.name}, ${threads} thread(s)`, () => {
           setNativeThreads(threads);
-          expect(setNativeBlockedLayout(layout === 'blocked')).toBe(true);
-          compare(setup(c, 100 + i), c.name);
+          expect(setNativeBlockedLayout(mode.blocked)).toBe(true);
+          expect(setNativeSmallImageConv(mode.small)).toBe(true);
+          try {
+            compare(setup(c, 100 + i), c.name);
+          } finally { // the tests below run on the defaults
+            setNativeBlockedLayout(true);
+            setNativeSmallImageConv(true);
+          }
         });
       }
     }
@@ -237,7 +257,9 @@ suite('native convolution (oneDNN) against the reference', () => {
       a[a.length - 1] = -Infinity;
     };
     // in x: every pass natively, padded or not
-    for (const c of [cases[0], cases[3], cases[4], cases[6]]) {
+    const small = cases.filter((c) => /^3x3 (pad 1 on 2x2|stride 2 pad 1 on 2x2 to 1x1|pad 1 on 1x3)/.test(c.name));
+    expect(small.length).toBe(3);
+    for (const c of [cases[0], cases[3], cases[4], cases[6], ...small]) {
       const run = setup(c, 11);
       poison(run.x);
       compare(run, `${c.name}, non-finite x`);

@@ -32,6 +32,7 @@ interface Addon {
   status(): { loaded: boolean; reason: string | null; library: string | null; version: string | null; features: string };
   setThreads(n: number): boolean;
   setBlocked(on: boolean): boolean;
+  setSmallImages(on: boolean): boolean;
   gemm(...args: unknown[]): boolean;
   conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array | null, p: Int32Array, out: Float32Array): boolean;
   conv2dBackward(gy: Float32Array, x: Float32Array, w: Float32Array, p: Int32Array, gx: Float32Array | null, gw: Float32Array | null, gb: Float32Array | null): boolean;
@@ -110,6 +111,14 @@ function ready(): Addon | null {
 /** For benchmarks: oneDNN's preferred (blocked) layouts inside each convolution (default), or plain NCHW. */
 export function setNativeBlockedLayout(on: boolean): boolean {
   return ready()?.setBlocked(on) ?? false;
+}
+
+/**
+ * For tests and benchmarks: convolutions with at most 4 output pixels as GEMMs per (pixel, tap)
+ * pair (native/smallconv.c, the default), or through oneDNN's primitives like the rest.
+ */
+export function setNativeSmallImageConv(on: boolean): boolean {
+  return ready()?.setSmallImages(on) ?? false;
 }
 
 // Params packed once per call into one reusable Int32Array (one typed array for the addon to read).
