@@ -113,23 +113,19 @@ static napi_value set_threads(napi_env env, napi_callback_info info) {
   return boolean(env, 1);
 }
 
-static napi_value set_blocked(napi_env env, napi_callback_info info) {
-  napi_value a[1];
-  bool on;
-  instance *in = inst_of(env);
-  if (!args(env, info, 1, a) || napi_get_value_bool(env, a[0], &on) != napi_ok || !ready(in)) return boolean(env, 0);
-  dn_ctx_set_blocked(in->ctx, on);
-  return boolean(env, 1);
-}
-
-static napi_value set_small(napi_env env, napi_callback_info info) {
-  napi_value a[1];
-  bool on;
-  instance *in = inst_of(env);
-  if (!args(env, info, 1, a) || napi_get_value_bool(env, a[0], &on) != napi_ok || !ready(in)) return boolean(env, 0);
-  dn_ctx_set_small(in->ctx, on);
-  return boolean(env, 1);
-}
+// setBlocked / setSmallImages / setWinograd(on): the convolution paths (for tests and benchmarks)
+#define CONV_SWITCH(name, setter)                                                                              \
+  static napi_value name(napi_env env, napi_callback_info info) {                                              \
+    napi_value a[1];                                                                                           \
+    bool on;                                                                                                   \
+    instance *in = inst_of(env);                                                                               \
+    if (!args(env, info, 1, a) || napi_get_value_bool(env, a[0], &on) != napi_ok || !ready(in)) return boolean(env, 0); \
+    setter(in->ctx, on);                                                                                       \
+    return boolean(env, 1);                                                                                    \
+  }
+CONV_SWITCH(set_blocked, dn_ctx_set_blocked)
+CONV_SWITCH(set_small, dn_ctx_set_small)
+CONV_SWITCH(set_winograd, dn_ctx_set_winograd)
 
 /** A row-major rows x cols matrix at offset `off` with row stride `ld` lies inside `len` elements. */
 static int fits(long rows, long cols, long off, long ld, size_t len) {
@@ -413,6 +409,7 @@ NAPI_MODULE_INIT() {
     {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
     {"setBlocked", NULL, set_blocked, NULL, NULL, NULL, napi_default, NULL},
     {"setSmallImages", NULL, set_small, NULL, NULL, NULL, napi_default, NULL},
+    {"setWinograd", NULL, set_winograd, NULL, NULL, NULL, napi_default, NULL},
     {"gemm", NULL, gemm, NULL, NULL, NULL, napi_default, NULL},
     {"conv2dForward", NULL, conv_forward, NULL, NULL, NULL, napi_default, NULL},
     {"conv2dBackward", NULL, conv_backward, NULL, NULL, NULL, napi_default, NULL},

@@ -34,6 +34,8 @@ void dn_ctx_free(dn_ctx *c);
 void dn_ctx_set_blocked(dn_ctx *c, int on);
 /** Small images through smallconv.c (default), or through oneDNN's primitives like the rest. */
 void dn_ctx_set_small(dn_ctx *c, int on);
+/** Winograd for 3x3 stride-1 convolutions where oneDNN has it (default), or the direct algorithm only. */
+void dn_ctx_set_winograd(dn_ctx *c, int on);
 /** The context's reusable buffer `slot` (0 to DN_BUFFERS - 1), grown to at least `floats`; NULL if out of memory. */
 #define DN_BUFFERS 4
 float *dn_buffer(dn_ctx *c, int slot, long floats);

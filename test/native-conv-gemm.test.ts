@@ -9,7 +9,9 @@ import * as R from '../src/kernels/conv.js';
 import { allocate } from '../src/kernels/dtype.js';
 import { gemmReference } from '../src/kernels/gemm.js';
 import { kernelArena } from '../src/kernels/memory/arena.js';
-import { nativeKernels as K, nativeStatus, setNativeBlockedLayout, setNativeSmallImageConv, setNativeThreads } from '../src/kernels/native/index.js';
+import {
+  nativeKernels as K, nativeStatus, setNativeBlockedLayout, setNativeSmallImageConv, setNativeThreads, setNativeWinograd,
+} from '../src/kernels/native/index.js';
 import { inMode } from './helpers/modes.js';
 import { abs, randomF32, rng } from './helpers/random.js';
 
@@ -25,6 +27,7 @@ afterAll(() => {
     setNativeThreads(0);
     setNativeBlockedLayout(true);
     setNativeSmallImageConv(true);
+    setNativeWinograd(true);
   }
 });
 
@@ -143,6 +146,9 @@ const cases: Case[] = [
   { name: 'stride [2,1], padding [2,0], 4x2 kernel, dilation [1,2]', x: [2, 3, 9, 8], w: [5, 3, 4, 2], stride: [2, 1], padding: [2, 0], dilation: [1, 2] },
   { name: "padding 'same' with an even kernel (asymmetric)", x: [2, 2, 6, 5], w: [3, 2, 4, 2], padding: 'same', bias: true },
   { name: 'K = 576, 64 -> 20 channels, 6x6', x: [2, 64, 6, 6], w: [20, 64, 3, 3], padding: [1, 1], bias: true },
+  // Winograd (3x3, stride 1, channels that oneDNN's avx512 kernels take: multiples of 16)
+  { name: '3x3 pad 1, 32 -> 16 channels, 9x9, batch 4 (Winograd)', x: [4, 32, 9, 9], w: [16, 32, 3, 3], padding: [1, 1], bias: true },
+  { name: '3x3 no padding, 16 -> 32 channels, 8x10 (Winograd, partial tiles)', x: [3, 16, 8, 10], w: [32, 16, 3, 3] },
   // dead taps (native/taps.c crops the kernel to the taps some window reads inside the image)
   { name: "3x3 pad 1 on 1x1 (ResNet-18's last stage on 28x28: the centre tap only)", x: [3, 16, 1, 1], w: [8, 16, 3, 3], padding: [1, 1], bias: true },
   { name: '5x5 pad 2 on 2x3, groups 2 (rows 1-3 of 5 read the image)', x: [2, 4, 2, 3], w: [6, 2, 5, 5], padding: [2, 2], groups: 2, bias: true },
@@ -206,10 +212,12 @@ function compare(run: Run, what: string): void {
 suite('native convolution (oneDNN) against the reference', () => {
   // Small images (at most 4 output pixels, most pixel pairs sharing a tap) go through
   // native/smallconv.c's GEMMs unless turned off; the rest through oneDNN in either layout.
+  // 3x3 stride-1 convolutions use Winograd where oneDNN has it unless turned off.
   const modes = [
-    { name: 'blocked layout', blocked: true, small: true },
-    { name: 'plain layout', blocked: false, small: true },
-    { name: 'blocked layout, small images through oneDNN too', blocked: true, small: false },
+    { name: 'blocked layout', blocked: true, small: true, winograd: true },
+    { name: 'plain layout', blocked: false, small: true, winograd: true },
+    { name: 'blocked layout, small images through oneDNN too', blocked: true, small: false, winograd: true },
+    { name: 'blocked layout, direct algorithm only', blocked: true, small: true, winograd: false },
   ];
   for (const mode of modes) {
     for (const threads of [1, 2]) {
@@ -218,11 +226,13 @@ suite('native convolution (oneDNN) against the reference', () => {
           setNativeThreads(threads);
           expect(setNativeBlockedLayout(mode.blocked)).toBe(true);
           expect(setNativeSmallImageConv(mode.small)).toBe(true);
+          expect(setNativeWinograd(mode.winograd)).toBe(true);
           try {
             compare(setup(c, 100 + i), c.name);
           } finally { // the tests below run on the defaults
             setNativeBlockedLayout(true);
             setNativeSmallImageConv(true);
+            setNativeWinograd(true);
           }
         });
       }
@@ -257,8 +267,9 @@ suite('native convolution (oneDNN) against the reference', () => {
       a[a.length - 1] = -Infinity;
     };
     // in x: every pass natively, padded or not
-    const small = cases.filter((c) => /^3x3 (pad 1 on 2x2|stride 2 pad 1 on 2x2 to 1x1|pad 1 on 1x3)/.test(c.name));
-    expect(small.length).toBe(3);
+    // (small images and Winograd mix inputs across pixels: they must not spread NaN or Inf)
+    const small = cases.filter((c) => /^3x3 (pad 1 on 2x2|stride 2 pad 1 on 2x2 to 1x1|pad 1 on 1x3)|Winograd/.test(c.name));
+    expect(small.length).toBe(5);
     for (const c of [cases[0], cases[3], cases[4], cases[6], ...small]) {
       const run = setup(c, 11);
       poison(run.x);
@@ -292,6 +303,17 @@ suite('native convolution (oneDNN) against the reference', () => {
     const cgx = new Float32Array(centre.x.length);
     expect(K.conv2dBackward!(centre.gy, centre.x, centre.w, centre.p, { gx: cgx, gw: null, gb: null })).toBe(true);
     expect(cgx.every(Number.isFinite)).toBe(true);
+  });
+
+  it("finite inputs that overflow inside Winograd's transforms get the direct algorithm's finite answer", () => {
+    const c = cases.find((k) => k.name.includes('32 -> 16 channels, 9x9'))!;
+    const run = setup(c, 15);
+    for (let i = 0; i < run.x.length; i++) run.x[i] = (i % 3 === 0 ? -1 : 1) * 2e37; // ±2e37: the sums stay < 1e37
+    for (let i = 0; i < run.w.length; i++) run.w[i] *= 1e-3;
+    run.gy.set(run.x.subarray(0, run.gy.length));
+    const ref = runReference(run);
+    expect(ref.y.every(Number.isFinite) && ref.gx.every(Number.isFinite)).toBe(true);
+    compare(run, 'near-overflow inputs');
   });
 
   it('declines operands that are too short', () => {

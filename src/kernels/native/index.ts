@@ -33,6 +33,7 @@ interface Addon {
   setThreads(n: number): boolean;
   setBlocked(on: boolean): boolean;
   setSmallImages(on: boolean): boolean;
+  setWinograd(on: boolean): boolean;
   gemm(...args: unknown[]): boolean;
   conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array | null, p: Int32Array, out: Float32Array): boolean;
   conv2dBackward(gy: Float32Array, x: Float32Array, w: Float32Array, p: Int32Array, gx: Float32Array | null, gw: Float32Array | null, gb: Float32Array | null): boolean;
@@ -119,6 +120,14 @@ export function setNativeBlockedLayout(on: boolean): boolean {
  */
 export function setNativeSmallImageConv(on: boolean): boolean {
   return ready()?.setSmallImages(on) ?? false;
+}
+
+/**
+ * For tests and benchmarks: Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions where oneDNN has
+ * it and every input is finite (native/dnnl.c, the default), or the direct algorithm only.
+ */
+export function setNativeWinograd(on: boolean): boolean {
+  return ready()?.setWinograd(on) ?? false;
 }
 
 // Params packed once per call into one reusable Int32Array (one typed array for the addon to read).
