@@ -555,10 +555,8 @@ static long w_count(const int *p) { return count4(p[4], p[1] / p[13], p[5], p[6]
 /** Runs `kind` with Winograd where it may (inputs a, b finite, outputs c, d finite after), else direct. */
 static int run_pass(dn_ctx *c, int kind, int with_bias, const int *p, void *const *h,
                     const float *a, long an, const float *b, long bn, const float *o1, long n1, const float *o2, long n2) {
-  if (winograd_shape(c, p) && all_finite(a, an) && all_finite(b, bn)) {
-    entry *e = lookup(c, kind, with_bias, CONV_WINOGRAD, p);
-    if (e && run(c, e, h) && all_finite(o1, n1) && (!o2 || all_finite(o2, n2))) return 1;
-  }
+  entry *w = winograd_shape(c, p) ? lookup(c, kind, with_bias, CONV_WINOGRAD, p) : NULL; // NULL where refused
+  if (w && all_finite(a, an) && all_finite(b, bn) && run(c, w, h) && all_finite(o1, n1) && (!o2 || all_finite(o2, n2))) return 1;
   entry *e = lookup(c, kind, with_bias, CONV_DIRECT, p);
   return e && run(c, e, h);
 }
