@@ -550,7 +550,6 @@ static int winograd_shape(const dn_ctx *c, const int *p) {
 static long count4(int a, int b, int c, int d) { return (long)a * b * c * d; }
 static long x_count(const int *p) { return count4(p[0], p[1], p[2], p[3]); }
 static long y_count(const int *p) { return count4(p[0], p[4], p[14], p[15]); }
-static long w_count(const int *p) { return count4(p[4], p[1] / p[13], p[5], p[6]); }
 
 /** Runs `kind` with Winograd where it may (inputs a, b finite, outputs c, d finite after), else direct. */
 static int run_pass(dn_ctx *c, int kind, int with_bias, const int *p, void *const *h,
@@ -563,17 +562,17 @@ static int run_pass(dn_ctx *c, int kind, int with_bias, const int *p, void *cons
 
 static int conv_forward(dn_ctx *c, const int *p, const float *x, const float *w, const float *b, float *y) {
   void *h[4] = {(void *)x, (void *)w, b ? (void *)b : y, y};
-  return run_pass(c, K_FWD, b != NULL, p, h, x, x_count(p), w, w_count(p), y, y_count(p), NULL, 0);
+  return run_pass(c, K_FWD, b != NULL, p, h, x, x_count(p), w, tp_weight_count(p), y, y_count(p), NULL, 0);
 }
 
 static int conv_backward_data(dn_ctx *c, const int *p, const float *gy, const float *w, float *gx) {
   void *h[3] = {(void *)gy, (void *)w, gx};
-  return run_pass(c, K_BWD_DATA, 0, p, h, gy, y_count(p), w, w_count(p), gx, x_count(p), NULL, 0);
+  return run_pass(c, K_BWD_DATA, 0, p, h, gy, y_count(p), w, tp_weight_count(p), gx, x_count(p), NULL, 0);
 }
 
 static int conv_backward_weights(dn_ctx *c, const int *p, const float *x, const float *gy, float *gw, float *gb) {
   void *h[4] = {(void *)x, (void *)gy, gw, gb};
-  return run_pass(c, K_BWD_W, gb != NULL, p, h, x, x_count(p), gy, y_count(p), gw, w_count(p), gb, p[4]);
+  return run_pass(c, K_BWD_W, gb != NULL, p, h, x, x_count(p), gy, y_count(p), gw, tp_weight_count(p), gb, p[4]);
 }
 
 // The public entries crop dead taps first (taps.h), then send small images to smallconv.c and

@@ -1,11 +1,11 @@
 // See taps.h.
 #include "taps.h"
 
-#include <stdint.h>
 #include <string.h>
 
 #include "clones.h"
 #include "dnnl.h"
+#include "loops.h"
 
 /** Whether tap `i` of a kernel axis reads the input at some output position. */
 static int tap_alive(int i, int in, int stride, int pad, int dil, int out) {
@@ -64,12 +64,7 @@ CLONES static void crop_rows(void *arg, long lo, long hi) {
   const int kh = j->p[5], kw = j->p[6], ch = j->q[5], cw = j->q[6], k = kh * kw, c = ch * cw;
   const float *w = j->src + (long)j->i0 * kw + j->j0;
   float *out = j->dst;
-  if (j->check) {
-    const uint32_t *u = (const uint32_t *)j->src;
-    uint32_t bad = 0;
-    for (long i = lo * k; i < hi * k; i++) bad |= (u[i] & 0x7f800000u) == 0x7f800000u; // exponent all ones
-    if (bad) { j->nonfinite = 1; return; }
-  }
+  if (j->check && !all_finite(j->src + lo * k, (hi - lo) * k)) { j->nonfinite = 1; return; }
   if (c == 1) {
     for (long r = lo; r < hi; r++) out[r] = w[r * k];
     return;
@@ -95,7 +90,7 @@ CLONES static void uncrop_rows(void *arg, long lo, long hi) {
 }
 
 // Two threads pay from a few hundred thousand floats on.
-static int worth_threads(const int *p) { return (long)p[4] * (p[1] / p[13]) * p[5] * p[6] >= (1L << 18); }
+static int worth_threads(const int *p) { return tp_weight_count(p) >= (1L << 18); }
 
 int tp_crop_weights(const int *p, const int *q, int i0, int j0, const float *w, float *wc, int check) {
   crop_job j = {p, q, i0, j0, w, wc, check, 0};
