@@ -26,8 +26,8 @@ export { inspectGradients } from './inspect/index.js';
 // The training loop as a library: fit, evaluate and their metrics, callbacks and checkpoints (src/train).
 export { fit, type FitOptions, type FitResult } from './train/fit.js';
 export {
-  evaluate, countCorrect, countTopK, predictClasses,
-  type EvaluateOptions, type EvaluateResult, type EvalMetric, type EvalData, type TrainableModule, type LossFn,
+  evaluate, ttaLogits, countCorrect, countTopK, predictClasses,
+  type EvaluateOptions, type EvaluateResult, type EvalMetric, type EvalData, type TrainableModule, type LossFn, type TestTimeAugmentation,
 } from './train/evaluate.js';
 export { confusionMatrix, perClassAccuracy } from './train/confusion.js';
 export type {

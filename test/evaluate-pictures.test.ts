@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { readGradflow } from '../src/dashboard/index.js';
+import * as sg from '../src/index.js';
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
@@ -58,6 +59,19 @@ describe('train --gradflow-every and evaluate pictures', () => {
     const elsewhere = join(mkdtempSync(join(tmpdir(), 'skipgrad-eval-')), 'pics');
     expect((await run('evaluate', '--checkpoint', join(out, 'model.safetensors'), '--out', elsewhere)).code).toBe(0);
     for (const f of ['confusion.csv', 'confusion.svg', 'misclassified.svg']) expect(existsSync(join(elsewhere, f)), f).toBe(true);
+
+    // --tta flip: the library's evaluate with tta 'flip' on the same weights gives the same accuracy.
+    const tta = await run('evaluate', '--checkpoint', out, '--out', elsewhere, '--tta', 'flip');
+    expect(tta.code, tta.err).toBe(0);
+    const m = /test acc (\d\.\d{4}), loss (\d+\.\d{4}) on 1000 images of .* with flip test-time augmentation/.exec(tta.out);
+    expect(m, tta.out).not.toBeNull();
+    const model = sg.models.resnet18({ baseChannels: 4 });
+    model.loadStateDict(await sg.loadSafetensors(join(out, 'model.safetensors')), { strict: true });
+    const test = new sg.DataLoader(await sg.FashionMNIST.load({ train: false }), { batchSize: 256 });
+    expect(sg.evaluate(model, test, { tta: 'flip' }).accuracy.toFixed(4)).toBe(m![1]);
+    const bad = await run('evaluate', '--checkpoint', out, '--tta', 'crop');
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toContain("skipgrad evaluate: --tta must be 'flip' or 'none', got 'crop'");
   });
 
   it('train --dashboard prints its 127.0.0.1 URL and closes the server when the run ends', async () => {

@@ -33,6 +33,18 @@ function checkInt32(op: string, v: number): void {
   }
 }
 
+const TENSOR_OPTIONS = ['dtype', 'requiresGrad', 'shape'];
+
+/** tensor()'s second argument is an options object: a shape passed there bare (`tensor(data, [2, 3])`) is refused, not ignored. */
+function checkTensorOptions(options: unknown): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    const got = Array.isArray(options) ? `the array ${JSON.stringify(options)} (a shape goes in {shape: [...]})` : String(options);
+    throw new TypeError(`tensor: the second argument must be options {dtype, requiresGrad, shape}, got ${got}`);
+  }
+  const unknown = Object.keys(options).filter((k) => !TENSOR_OPTIONS.includes(k));
+  if (unknown.length) throw new TypeError(`tensor: unknown option(s) ${unknown.map((k) => `'${k}'`).join(', ')} (known: dtype, requiresGrad, shape)`);
+}
+
 /**
  * A tensor from a number, nested arrays, or a typed array (with `shape`, default 1-D).
  * The dtype defaults to float32, or to the typed array's own type.
@@ -41,6 +53,7 @@ export function tensor(
   values: NestedArray | TypedArray,
   options: TensorOptions & { shape?: Shape } = {},
 ): Tensor {
+  checkTensorOptions(options);
   if (ArrayBuffer.isView(values)) {
     const dtype = checkDType('tensor', options.dtype ?? dtypeOf(values));
     const shape = options.shape ?? [values.length];

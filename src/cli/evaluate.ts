@@ -25,12 +25,15 @@ confusion.csv, confusion.svg and misclassified.svg into the checkpoint's run fol
   --out DIR               where the pictures go (default: the checkpoint's folder)
   --max-images N          misclassified images in the grid (default 32)
   --batch-size N          (default 256)
+  --tta flip              test-time augmentation: average each image's class probabilities with its
+                          mirror image's (default: none)
   --threads N
   -h, --help`;
 
 const FLAGS = {
   checkpoint: { type: 'string' }, data: { type: 'string' }, 'batch-size': { type: 'string' },
   threads: { type: 'string' }, help: { type: 'boolean', short: 'h' }, out: { type: 'string' }, 'max-images': { type: 'string' },
+  tta: { type: 'string' },
 } as const;
 
 async function readModel(path: string): Promise<{ weights: Record<string, Tensor>; config: ModelConfig & { data?: string; testData?: string } }> {
@@ -67,6 +70,8 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (typeof f.checkpoint !== 'string') throw new UsageError("skipgrad evaluate: --checkpoint PATH is required (see 'skipgrad evaluate --help')");
+  const tta = f.tta ?? 'none';
+  if (tta !== 'none' && tta !== 'flip') throw new UsageError(`skipgrad evaluate: --tta must be 'flip' or 'none', got '${String(tta)}'`);
   const threads = threadsFlag('evaluate', f.threads);
   if (threads !== undefined) setNumThreads(threads);
   const { weights, config } = await readModel(f.checkpoint);
@@ -77,10 +82,11 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
   const maxImages = intFlag('evaluate', 'max-images', f['max-images'], 0) ?? 32;
   const outDir = (f.out as string | undefined) ?? (statSync(f.checkpoint).isDirectory() ? f.checkpoint : dirname(f.checkpoint));
   const t0 = performance.now();
-  const p = predict(model, loader);
+  const p = predict(model, loader, undefined, tta);
   const seconds = (performance.now() - t0) / 1000;
   const { accuracy, loss, count } = p;
-  console.log(`test acc ${accuracy.toFixed(4)}, loss ${loss.toFixed(4)} on ${count} images of ${testSource} (${(count / seconds).toFixed(1)} examples/sec)`);
+  const how = tta === 'flip' ? ' with flip test-time augmentation' : '';
+  console.log(`test acc ${accuracy.toFixed(4)}, loss ${loss.toFixed(4)} on ${count} images of ${testSource}${how} (${(count / seconds).toFixed(1)} examples/sec)`);
   await mkdir(outDir, { recursive: true });
   const classes = (test as { classes?: readonly string[] }).classes ?? [];
   const files = await writeEvaluationFiles(outDir, test, p, classes, { maxImages });

@@ -4,6 +4,11 @@
 import { noGrad } from '../autograd/grad_mode.js';
 import type { Tensor } from '../autograd/tensor.js';
 import { crossEntropy } from '../autograd/ops/loss.js';
+import { sub } from '../autograd/ops/arithmetic.js';
+import { stack } from '../autograd/ops/movement.js';
+import { flip } from '../autograd/ops/reshape_ops.js';
+import { logsumexp } from '../autograd/ops/scan.js';
+import { logSoftmax } from '../autograd/ops/softmax.js';
 import type { DataLoader } from '../data/dataloader.js';
 import { confusionMatrix, perClassAccuracy } from './confusion.js';
 
@@ -30,10 +35,34 @@ export type LossFn = (logits: Tensor, y: Tensor) => Tensor;
 /** Metrics beyond loss and accuracy (always computed): `{ topK: 5 }`, 'perClassAccuracy', 'confusionMatrix'. */
 export type EvalMetric = 'accuracy' | 'loss' | 'perClassAccuracy' | 'confusionMatrix' | { topK: number };
 
-/** Options of {@link evaluate}: the loss and the extra metrics. */
+/** Test-time augmentation: 'flip' averages the class probabilities of each image and its mirror image. */
+export type TestTimeAugmentation = 'none' | 'flip';
+
+/** Options of {@link evaluate}: the loss, the extra metrics and the test-time augmentation. */
 export interface EvaluateOptions {
   metrics?: readonly EvalMetric[];
   lossFn?: LossFn;
+  /** 'flip': the model sees each image and its horizontal mirror; default 'none'. */
+  tta?: TestTimeAugmentation;
+}
+
+/** Checks a `tta` option; returns it, 'none' where absent. */
+export function checkTta(who: string, tta: unknown): TestTimeAugmentation {
+  if (tta === undefined || tta === 'none' || tta === 'flip') return tta ?? 'none';
+  throw new Error(`${who}: tta must be 'none' or 'flip', got ${JSON.stringify(tta)}`);
+}
+
+/**
+ * The model's logits for a batch [N, C, H, W], under `tta`: with 'flip' the log of the mean of
+ * the softmaxes of x and of x mirrored along W (log-probabilities, so argmax and cross-entropy
+ * read them as logits).
+ */
+export function ttaLogits(model: Pick<TrainableModule, 'call'>, x: Tensor, tta: TestTimeAugmentation): Tensor {
+  if (tta === 'none') return model.call(x);
+  if (x.ndim < 2) throw new Error(`tta 'flip': expected images [N, ..., W], got [${x.shape.join(', ')}]`);
+  const a = logSoftmax(model.call(x), 1);
+  const b = logSoftmax(model.call(flip(x, -1)), 1);
+  return sub(logsumexp(stack([a, b]), 0), Math.LN2);
 }
 
 /** What {@link evaluate} returns: mean loss, accuracy and the requested metrics. */
@@ -121,8 +150,9 @@ export function checkMetrics(who: string, metrics: unknown): number[] {
 /** Evaluates `model` on `data` in eval mode without recording a graph; restores the previous mode. */
 export function evaluate(model: TrainableModule, data: EvalData, options: EvaluateOptions = {}): EvaluateResult {
   if (options === null || typeof options !== 'object') throw new TypeError('evaluate: the third argument must be the options {metrics, lossFn}');
-  const unknown = Object.keys(options).filter((k) => k !== 'metrics' && k !== 'lossFn');
-  if (unknown.length) throw new TypeError(`evaluate: unknown option(s) ${unknown.map((k) => `'${k}'`).join(', ')} (known: metrics, lossFn)`);
+  const unknown = Object.keys(options).filter((k) => k !== 'metrics' && k !== 'lossFn' && k !== 'tta');
+  if (unknown.length) throw new TypeError(`evaluate: unknown option(s) ${unknown.map((k) => `'${k}'`).join(', ')} (known: metrics, lossFn, tta)`);
+  const tta = checkTta('evaluate', options.tta);
   if (options.lossFn !== undefined && typeof options.lossFn !== 'function') throw new TypeError('evaluate: lossFn must be a function (logits, labels) => loss');
   const lossFn = options.lossFn ?? crossEntropy;
   const metrics = options.metrics ?? [];
@@ -144,7 +174,7 @@ export function evaluate(model: TrainableModule, data: EvalData, options: Evalua
   try {
     noGrad(() => {
       for (const { x, y } of batchesOf(data)) {
-        const logits = model.call(x);
+        const logits = ttaLogits(model, x, tta);
         const pred = predictClasses(logits);
         checkLogits('evaluate', logits, y);
         for (let i = 0; i < pred.length; i++) if (pred[i] === y.data[i]) correct++;

@@ -10,6 +10,7 @@ import type { DataLoader } from '../data/dataloader.js';
 import type { Dataset } from '../data/dataset.js';
 import { confusionSvg, misclassifiedSvg, type MisclassifiedImage } from '../plot/confusion.js';
 import { confusionMatrix, perClassAccuracy } from './confusion.js';
+import { checkTta, ttaLogits, type TestTimeAugmentation } from './evaluate.js';
 import type { TrainableModule } from './fit.js';
 
 /**
@@ -27,8 +28,14 @@ export interface Predictions {
   count: number;
 }
 
-/** Runs `model` over `loader` in eval mode without recording the graph (restoring the mode) and keeps every prediction. */
-export function predict(model: TrainableModule, loader: DataLoader, lossFn: (logits: Tensor, y: Tensor) => Tensor = crossEntropy): Predictions {
+/**
+ * Runs `model` over `loader` in eval mode without recording the graph (restoring the mode) and keeps every prediction;
+ * `tta` as evaluate's (with 'flip', confidence is the mean of the two probabilities).
+ */
+export function predict(
+  model: TrainableModule, loader: DataLoader, lossFn: (logits: Tensor, y: Tensor) => Tensor = crossEntropy, tta: TestTimeAugmentation = 'none',
+): Predictions {
+  checkTta('predict', tta);
   const predicted: number[] = [];
   const labels: number[] = [];
   const confidence: number[] = [];
@@ -39,7 +46,7 @@ export function predict(model: TrainableModule, loader: DataLoader, lossFn: (log
   try {
     noGrad(() => {
       for (const { x, y } of loader.batches(0)) {
-        const logits = model.call(x);
+        const logits = ttaLogits(model, x, tta);
         const [n, c] = logits.shape;
         const d = logits.data;
         for (let i = 0; i < n; i++) {
