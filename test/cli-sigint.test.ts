@@ -47,3 +47,18 @@ describe.skipIf(!existsSync(bin))('skipgrad train and Ctrl-C', () => {
     expect(existsSync(join(out, 'model.safetensors'))).toBe(true);
   }, 120_000);
 });
+
+describe.skipIf(!existsSync(bin))('skipgrad with its stdout closed early (| head)', () => {
+  it('finishes the job and exits 0 without an EPIPE trace', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'skipgrad-epipe-')), 'run');
+    const child = spawn(process.execPath, [bin, 'train', '--width', '4', '--limit', '64', '--batch-size', '32', '--epochs', '1', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout.once('data', () => child.stdout.destroy()); // the reader leaves after the first line
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(err).not.toContain('EPIPE');
+    expect(code).toBe(0);
+    expect(existsSync(join(out, 'model.safetensors'))).toBe(true);
+  });
+});
+
