@@ -67,6 +67,7 @@ describe("tta 'flip'", () => {
     const m = model();
     const y = sg.tensor([0, 2], { dtype: 'int32' });
     expect(() => sg.evaluate(m, [{ x, y }], { tta: 'crop' as never })).toThrow(`evaluate: tta must be 'none' or 'flip', got "crop"`);
+    expect(() => sg.ttaLogits(m, x, 'mirror' as never)).toThrow(`ttaLogits: tta must be 'none' or 'flip', got "mirror"`);
     expect(() => sg.evaluate(m, [{ x, y }], { tda: 'flip' } as never)).toThrow("evaluate: unknown option(s) 'tda' (known: metrics, lossFn, tta)");
   });
 });

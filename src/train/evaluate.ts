@@ -58,7 +58,7 @@ export function checkTta(who: string, tta: unknown): TestTimeAugmentation {
  * read them as logits).
  */
 export function ttaLogits(model: Pick<TrainableModule, 'call'>, x: Tensor, tta: TestTimeAugmentation): Tensor {
-  if (tta === 'none') return model.call(x);
+  if (checkTta('ttaLogits', tta) === 'none') return model.call(x);
   if (x.ndim < 2) throw new Error(`tta 'flip': expected images [N, ..., W], got [${x.shape.join(', ')}]`);
   const a = logSoftmax(model.call(x), 1);
   const b = logSoftmax(model.call(flip(x, -1)), 1);
