@@ -61,4 +61,3 @@ describe.skipIf(!existsSync(bin))('skipgrad with its stdout closed early (| head
     expect(existsSync(join(out, 'model.safetensors'))).toBe(true);
   });
 });
-

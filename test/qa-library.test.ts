@@ -73,6 +73,7 @@ describe('evaluate refuses what it would otherwise ignore or misread', () => {
   const loader = () => new sg.DataLoader(data(8), { batchSize: 4 });
   it.each([
     ['a misspelt option', () => sg.evaluate(model(), loader(), { metric: ['accuracy'] } as never), "evaluate: unknown option(s) 'metric' (known: metrics, lossFn, tta)"],
+    ['options that are not an object', () => sg.evaluate(model(), loader(), 'flip' as never), 'evaluate: the third argument must be the options {metrics, lossFn, tta}'],
     // Iterating the string gave 'unknown metric "a"'.
     ['metrics as a string', () => sg.evaluate(model(), loader(), { metrics: 'accuracy' } as never), 'evaluate: metrics must be an array'],
     ['lossFn as a string', () => sg.evaluate(model(), loader(), { lossFn: 'ce' } as never), 'evaluate: lossFn must be a function'],

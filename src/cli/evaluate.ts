@@ -8,6 +8,7 @@ import { DataLoader } from '../data/dataloader.js';
 import { loadSafetensorsFile } from '../io/safetensors.js';
 import { loadSafetensors } from '../io/tensors.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
+import { TTA_MODES, type TestTimeAugmentation } from '../train/evaluate.js';
 import { predict, writeEvaluationFiles } from '../train/predictions.js';
 import { setNumThreads } from '../kernels/threads/pool.js';
 import { UsageError, intFlag, parseFlags, threadsFlag } from './args.js';
@@ -70,8 +71,8 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (typeof f.checkpoint !== 'string') throw new UsageError("skipgrad evaluate: --checkpoint PATH is required (see 'skipgrad evaluate --help')");
-  const tta = f.tta ?? 'none';
-  if (tta !== 'none' && tta !== 'flip') throw new UsageError(`skipgrad evaluate: --tta must be 'flip' or 'none', got '${String(tta)}'`);
+  const tta = (f.tta ?? 'none') as TestTimeAugmentation;
+  if (!TTA_MODES.includes(tta)) throw new UsageError(`skipgrad evaluate: --tta must be 'flip' or 'none', got '${String(tta)}'`);
   const threads = threadsFlag('evaluate', f.threads);
   if (threads !== undefined) setNumThreads(threads);
   const { weights, config } = await readModel(f.checkpoint);

@@ -37,6 +37,8 @@ export type EvalMetric = 'accuracy' | 'loss' | 'perClassAccuracy' | 'confusionMa
 
 /** Test-time augmentation: 'flip' averages the class probabilities of each image and its mirror image. */
 export type TestTimeAugmentation = 'none' | 'flip';
+/** Every TestTimeAugmentation, for the checks here and the CLI's --tta. */
+export const TTA_MODES: readonly TestTimeAugmentation[] = ['none', 'flip'];
 
 /** Options of {@link evaluate}: the loss, the extra metrics and the test-time augmentation. */
 export interface EvaluateOptions {
@@ -48,7 +50,8 @@ export interface EvaluateOptions {
 
 /** Checks a `tta` option; returns it, 'none' where absent. */
 export function checkTta(who: string, tta: unknown): TestTimeAugmentation {
-  if (tta === undefined || tta === 'none' || tta === 'flip') return tta ?? 'none';
+  if (tta === undefined) return 'none';
+  if (TTA_MODES.includes(tta as TestTimeAugmentation)) return tta as TestTimeAugmentation;
   throw new Error(`${who}: tta must be 'none' or 'flip', got ${JSON.stringify(tta)}`);
 }
 
@@ -149,7 +152,7 @@ export function checkMetrics(who: string, metrics: unknown): number[] {
 
 /** Evaluates `model` on `data` in eval mode without recording a graph; restores the previous mode. */
 export function evaluate(model: TrainableModule, data: EvalData, options: EvaluateOptions = {}): EvaluateResult {
-  if (options === null || typeof options !== 'object') throw new TypeError('evaluate: the third argument must be the options {metrics, lossFn}');
+  if (options === null || typeof options !== 'object') throw new TypeError('evaluate: the third argument must be the options {metrics, lossFn, tta}');
   const unknown = Object.keys(options).filter((k) => k !== 'metrics' && k !== 'lossFn' && k !== 'tta');
   if (unknown.length) throw new TypeError(`evaluate: unknown option(s) ${unknown.map((k) => `'${k}'`).join(', ')} (known: metrics, lossFn, tta)`);
   const tta = checkTta('evaluate', options.tta);
