@@ -21,8 +21,13 @@ CLONES void relu_backward_range(void *args, long lo, long hi) {
   const eltwise_args *a = args;
   const float *g = a->a, *x = a->b;
   float *out = a->out;
-  // A product, so NaN gradients stay NaN; a NaN x passes g (x <= 0 is false for NaN), as PyTorch.
-  for (long i = lo; i < hi; i++) out[i] = g[i] * (x[i] <= 0 ? 0.0f : 1.0f);
+  // A select, as PyTorch's threshold_backward: +0 where x <= 0 even for a NaN or Inf g; a NaN x
+  // passes g. Both operands are loaded first so GCC emits a compare and a blend, not a branch
+  // (the branchy loop it made of the old product mispredicted on every other element: 25x).
+  for (long i = lo; i < hi; i++) {
+    const float gi = g[i], xi = x[i];
+    out[i] = xi <= 0 ? 0.0f : gi;
+  }
 }
 
 // float32 results equal the reference's float64 ones rounded to float32: for + - * / of two

@@ -109,15 +109,15 @@ describe('fast kernels: elementwise', () => {
     });
   }
 
-  it('relu keeps NaN, maps -0 and -Infinity to +0; its backward is g * (x <= 0 ? 0 : 1), passing g at a NaN x as PyTorch', () => {
+  it('relu keeps NaN, maps -0 and -Infinity to +0; its backward selects (x <= 0 ? +0 : g, even for a NaN or Inf g), passing g at a NaN x, as PyTorch', () => {
     setFastTuning({ minElements: 0 });
-    const x = new Float32Array([NaN, -0, 0, -Infinity, Infinity, -1, 2]);
-    const g = new Float32Array([1, 1, 1, -1, NaN, -5, 3]);
-    const out = new Float32Array(7);
+    const x = new Float32Array([NaN, -0, 0, -Infinity, Infinity, -1, 2, -2, 0]);
+    const g = new Float32Array([1, 1, 1, -1, NaN, -5, 3, NaN, -Infinity]);
+    const out = new Float32Array(9);
     reluForward(x, out);
-    expectSameBits(out, [NaN, 0, 0, 0, Infinity, 0, 2], 'relu');
+    expectSameBits(out, [NaN, 0, 0, 0, Infinity, 0, 2, 0, 0], 'relu');
     reluBackward(g, x, out);
-    expectSameBits(out, [1, 0, 0, -0, NaN, -0, 3], 'relu backward');
+    expectSameBits(out, [1, 0, 0, 0, NaN, 0, 3, 0, 0], 'relu backward');
   });
 
   it('other dtypes and mixes take the per-op JS loops, same results as the closures', () => {

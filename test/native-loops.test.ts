@@ -109,8 +109,12 @@ suite('native ReLU and batch-norm statistics', () => {
         expect(K.reluForward!(x, out)).toBe(true);
         expectSameBits(out, x.map(reluFn), 'relu');
         const gx = new Float32Array(n);
-        expect(K.reluBackward!(g, x, gx)).toBe(true);
-        expectSameBits(gx, g.map((v, i) => v * (x[i] > 0 ? 1 : 0)), 'relu backward');
+        // A select, as PyTorch: +0 where x <= 0 even for a NaN or Inf g (reversed, the special
+        // values of g meet other x's); a NaN x passes g.
+        for (const gg of [g, g.slice().reverse()]) {
+          expect(K.reluBackward!(gg, x, gx)).toBe(true);
+          expectSameBits(gx, gg.map((v, i) => (x[i] <= 0 ? 0 : v)), 'relu backward');
+        }
         expect(K.reluForward!(x, x)).toBe(true); // in place
         expectSameBits(x, out, 'relu in place');
       }

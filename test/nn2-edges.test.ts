@@ -1,11 +1,12 @@
 // Issue 11's ops at the edges, against PyTorch (fixture: scripts/fixtures/gen_nn2.py →
-// test/fixtures/nn2_edges.json): NaN, ±0, ±Inf, huge and tiny inputs with the gradient for g = 1;
+// test/fixtures/nn2_edges.json): NaN, ±0, ±Inf, huge and tiny inputs with the gradient for g = 1
+// (and for a NaN and an Inf g, where PyTorch's backward selects rather than multiplies);
 // empty and 0-d tensors; plus the errors for bad shapes, dtypes and options.
 
 import { describe, expect, it } from 'vitest';
 import * as sg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
-import { decode, loadFixture, type EncodedTensor } from './helpers/fixtures.js';
+import { decode, fixtureInputNames, loadFixture, type EncodedTensor } from './helpers/fixtures.js';
 
 type In = Record<string, Tensor>;
 const F = sg.F;
@@ -40,6 +41,21 @@ const CASES: Record<string, (t: In) => Tensor> = {
   round_0d: ({ a }) => a.round(),
 };
 for (const name of UNARY) CASES[name] = ({ a }) => a[name]();
+/** Run with a NaN and with an Inf upstream gradient (cases `<name>_nan_grad`, `<name>_inf_grad`). */
+const SELECTS: Record<string, (a: Tensor) => Tensor> = {
+  relu: (a) => a.relu(),
+  relu6: (a) => F.relu6(a),
+  hardtanh: (a) => F.hardtanh(a),
+  hardswish: (a) => F.hardswish(a),
+  leaky_relu: (a) => F.leakyRelu(a),
+  elu: (a) => F.elu(a),
+  abs: (a) => a.abs(),
+  clamp: (a) => a.clamp(-1.5, 2),
+  maximum: (a) => sg.maximum(a, sg.zeros(a.shape)),
+  minimum: (a) => sg.minimum(a, sg.zeros(a.shape)),
+  where: (a) => sg.where(a.gt(0), a, sg.zeros(a.shape)),
+};
+for (const [name, f] of Object.entries(SELECTS)) for (const g of ['nan', 'inf']) CASES[`${name}_${g}_grad`] = ({ a }) => f(a);
 
 /**
  * Elementwise agreement where NaN must meet NaN and ±Inf the same infinity; finite values as
@@ -74,10 +90,10 @@ describe('nn2 edges: NaN, ±Inf, ±0, huge/tiny, empty and 0-d, as PyTorch', () 
   it.each(Object.keys(fixture))('%s', (name) => {
     const c = fixture[name];
     const inputs: In = {};
-    for (const k of Object.keys(c).filter((k) => k !== 'out' && !k.startsWith('grad_'))) inputs[k] = decode(c[k], `grad_${k}` in c);
+    for (const k of fixtureInputNames(c)) inputs[k] = decode(c[k], `grad_${k}` in c);
     const out = CASES[name](inputs);
     expectSame(out, c.out, `${name} forward`);
-    out.backward(sg.onesLike(out));
+    out.backward(c.g ? decode(c.g) : sg.onesLike(out));
     for (const k of Object.keys(inputs)) {
       if (`grad_${k}` in c) expectSame(inputs[k].grad, c[`grad_${k}`], `${name} grad of ${k}`, new Set(KNOWN_DIFFERENCES[name]?.grad));
     }

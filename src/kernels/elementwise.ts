@@ -42,7 +42,7 @@ export function reluForward(x: TypedArray, out: TypedArray): void {
   throw noKernel('reluForward');
 }
 
-/** out = g * (x <= 0 ? 0 : 1): the product, so NaN gradients stay NaN; a NaN x passes g (PyTorch). */
+/** out = x <= 0 ? 0 : g, a select as PyTorch's threshold_backward: +0 there even for a NaN or Inf g; a NaN x passes g. */
 export function reluBackward(g: TypedArray, x: TypedArray, out: TypedArray): void {
   const chain = kernelChains().reluBackward;
   for (let i = 0; i < chain.length; i++) if (chain[i](g, x, out)) return;
@@ -116,7 +116,7 @@ registerKernel('reluForward', 'reference', (x, out) => {
 });
 registerKernel('reluBackward', 'reference', (g, x, out) => {
   // No closure here to begin with: the wasm backend's JS fallback was the same loop.
-  for (let i = 0; i < out.length; i++) out[i] = g[i] * (x[i] <= 0 ? 0 : 1);
+  for (let i = 0; i < out.length; i++) out[i] = x[i] <= 0 ? 0 : g[i];
   return true;
 });
 registerKernel('mapUnary', 'reference', (x, out, fn) => {

@@ -13,9 +13,11 @@ type Params = Record<string, number>;
 
 /**
  * A pointwise op with numeric parameters p: y = f(x, p), dy/dx = df(x, y, p). The parameters
- * travel as the op's second argument, so backward sees the values the forward used.
+ * travel as the op's second argument, so backward sees the values the forward used. df returns
+ * null where PyTorch's backward selects rather than multiplies (hardtanh and hardswish outside
+ * their ranges): the gradient there is +0 even for a NaN or Inf g.
  */
-function activationOp(name: string, f: (x: number, p: Params) => number, df: (x: number, y: number, p: Params) => number, intOk = false): Op<[Tensor, Params]> {
+function activationOp(name: string, f: (x: number, p: Params) => number, df: (x: number, y: number, p: Params) => number | null, intOk = false): Op<[Tensor, Params]> {
   return defineOp({
     name,
     forward(ctx, x: Tensor, p: Params) {
@@ -30,7 +32,10 @@ function activationOp(name: string, f: (x: number, p: Params) => number, df: (x:
       const [x, y] = ctx.savedTensors;
       const p = ctx.state.p as Params;
       const out = allocateUninit(g.dtype, g.size);
-      for (let i = 0; i < out.length; i++) out[i] = g.data[i] * df(x.data[i], y.data[i], p);
+      for (let i = 0; i < out.length; i++) {
+        const d = df(x.data[i], y.data[i], p);
+        out[i] = d === null ? 0 : g.data[i] * d;
+      }
       return [new Tensor(out, g.shape), null];
     },
   });
@@ -114,7 +119,7 @@ export const softplus = (x: Tensor, beta = 1, threshold = 20): Tensor => softplu
 const hardtanhOp = activationOp(
   'hardtanh',
   (x, p) => (x < p.lo ? p.lo : x > p.hi ? p.hi : x), // NaN stays NaN
-  (x, _y, p) => (x <= p.lo || x >= p.hi ? 0 : 1), // no gradient at the bounds themselves, as PyTorch
+  (x, _y, p) => (x <= p.lo || x >= p.hi ? null : 1), // none at the bounds themselves either, as PyTorch
   true,
 );
 /** Clamps to [minVal, maxVal] (gradient 0 at and beyond the bounds). */
@@ -128,7 +133,7 @@ export const relu6 = (x: Tensor): Tensor => hardtanh(x, 0, 6);
 const hardswishOp = activationOp(
   'hardswish',
   (x) => (x * Math.min(Math.max(x + 3, 0), 6)) / 6,
-  (x) => (x < -3 ? 0 : x <= 3 ? x / 3 + 0.5 : 1),
+  (x) => (x < -3 ? null : x <= 3 ? x / 3 + 0.5 : 1), // a NaN x passes g, as PyTorch
 );
 /** x·relu6(x + 3)/6. */
 export const hardswish = (x: Tensor): Tensor => hardswishOp(x, NONE);

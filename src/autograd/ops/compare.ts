@@ -88,7 +88,8 @@ export function all(x: Tensor, dim?: Dims, options: ReduceOptions = {}): Tensor 
 }
 
 // maximum / minimum: NaN propagates; at a tie each side gets half the gradient and where either
-// side is NaN both get all of it (PyTorch 1.13's derivatives.yaml).
+// side is NaN both get all of it; the side that lost gets +0 even for a NaN or Inf g (PyTorch
+// 1.13's derivatives.yaml: a masked_fill, not a product).
 const extremumOp = (name: 'maximum' | 'minimum') => {
   const pick = name === 'maximum' ? Math.max : Math.min;
   // Share of the gradient that goes to `self` given (self, other).
@@ -106,7 +107,10 @@ const extremumOp = (name: 'maximum' | 'minimum') => {
       const grad = (self: Tensor, other: Tensor): Tensor => {
         const out = allocateUninit(g.dtype, g.size);
         mapTernary(g.data, g.shape, self.data, self.shape, other.data, other.shape, out, g.shape,
-          (gv, s, o) => gv * share(s, o));
+          (gv, s, o) => {
+            const k = share(s, o);
+            return k === 0 ? 0 : gv * k;
+          });
         return new Tensor(out, g.shape);
       };
       return [ctx.needsInputGrad[0] ? grad(a, b) : null, ctx.needsInputGrad[1] ? grad(b, a) : null];

@@ -43,7 +43,8 @@ export const abs = pointwiseOp('abs', Math.abs, (x) => (x > 0 ? 1 : x < 0 ? -1 :
 /**
  * max(0, x) elementwise (int32 stays int32, NaN passes through), as `torch.relu`.
  * relu is the hot pointwise op of a ResNet: its own kernels (SIMD for float32), same semantics
- * as pointwiseOp('relu', x > 0 ? x : NaN-preserving 0, x <= 0 ? 0 : 1 (a NaN x passes g, as PyTorch), keepInt).
+ * as pointwiseOp('relu', x > 0 ? x : NaN-preserving 0, ...) except that its backward selects, as
+ * PyTorch's threshold_backward: x <= 0 gives +0 even for a NaN or Inf g, and a NaN x passes g.
  */
 export const relu = defineOp({
   name: 'relu',

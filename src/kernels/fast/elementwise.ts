@@ -12,7 +12,7 @@ export function reluWasm(eng: FastEngine, x: Float32Array, out: Float32Array): v
   eng.map('relu', [read(x), write(out)], ([px, po], m) => [px, po, m]);
 }
 
-/** out = g * (x > 0 ? 1 : 0). */
+/** out = x <= 0 ? 0 : g (a NaN x passes g). */
 export function reluBackwardWasm(eng: FastEngine, g: Float32Array, x: Float32Array, out: Float32Array): void {
   eng.map('relu_backward', [read(g), read(x), write(out)], ([pg, px, po], m) => [pg, px, po, m]);
 }

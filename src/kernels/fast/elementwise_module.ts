@@ -42,14 +42,12 @@ export function emitElementwise(mb: ModuleBuilder): void {
       f.v128_store();
     });
   }
-  // relu_backward(g, x, dst, n): dst = g * (x > 0 || x is NaN ? 1 : 0), the reference's product
-  // (so a masked negative g gives -0 and a NaN g stays NaN, exactly as it does there; a NaN x
-  // passes the gradient, as PyTorch's threshold_backward does).
+  // relu_backward(g, x, dst, n): dst = g & (x > 0 || x is NaN ? all ones : 0), the reference's
+  // select (PyTorch's threshold_backward): +0 where x <= 0 even for a NaN or Inf g, and a NaN x
+  // passes the gradient.
   {
     const f = mb.addFunction('relu_backward', [I32, I32, I32, I32], []);
     const [g, x, dst, n] = f.params;
-    const one = f.local(V128);
-    f.f32_const(1).f32x4_splat().local_set(one);
     vectorLoop(f, n, (i) => {
       f.local_get(dst).local_get(i).i32_add();
       f.local_get(g).local_get(i).i32_add().v128_load();
@@ -60,9 +58,7 @@ export function emitElementwise(mb: ModuleBuilder): void {
       f.local_get(x).local_get(i).i32_add().v128_load();
       f32x4Ne(f);
       v128Or(f);
-      f.local_get(one);
       v128And(f);
-      f.f32x4_mul();
       f.v128_store();
     });
   }
