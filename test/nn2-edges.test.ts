@@ -39,6 +39,28 @@ const CASES: Record<string, (t: In) => Tensor> = {
   kl_0d_batchmean: ({ a, t }) => F.klDiv(a, t, { reduction: 'batchmean' }),
   gelu_0d: ({ a }) => F.gelu(a),
   round_0d: ({ a }) => a.round(),
+  // Found by comparing every op with torch at the edges; each was wrong before.
+  ce_smooth_ignored_inf_row: ({ a, t }) => F.crossEntropy(a, t, { labelSmoothing: 0.1 }),
+  ce_smooth_ignored_none_nan_grad: ({ a, t }) => F.crossEntropy(a, t, { labelSmoothing: 0.1, reduction: 'none' }),
+  nll_zero_class_weight: ({ a, t, w }) => F.nllLoss(a, t, { weight: w }),
+  nll_zero_class_weight_nan_grad: ({ a, t, w }) => F.nllLoss(a, t, { weight: w, reduction: 'none' }),
+  div_tiny_huge_denominator: ({ a, b }) => a.div(b),
+  smooth_l1_beta0: ({ a, t }) => F.smoothL1Loss(a, t, { beta: 0, reduction: 'none' }),
+  pow_c_rules: ({ a, b }) => a.pow(b),
+  pow_c_rules_nan_grad: ({ a, b }) => a.pow(b),
+  pow_scalar_0_inf_grad: ({ a }) => a.pow(0),
+  pow_scalar_half: ({ a }) => a.pow(0.5),
+  pow_scalar_minus_half: ({ a }) => a.pow(-0.5),
+  pow_scalar_3_underflow_inf_grad: ({ a }) => a.pow(3),
+  prod_inf: ({ a }) => a.prod(),
+  prod_nan: ({ a }) => a.prod(),
+  prod_dim_inf: ({ a }) => a.prod(1),
+  prod_two_zeros_nan_grad: ({ a }) => a.prod(),
+  prod_one_zero_dim: ({ a }) => a.prod(0),
+  prod_float32_overflow: ({ a }) => a.prod(),
+  std_huge: ({ a }) => a.std(),
+  std_tiny: ({ a }) => a.std(),
+  var_rows_correction_3: ({ a }) => a.var(1, { correction: 3 }),
 };
 for (const name of UNARY) CASES[name] = ({ a }) => a[name]();
 /** Run with a NaN and with an Inf upstream gradient (cases `<name>_nan_grad`, `<name>_inf_grad`). */

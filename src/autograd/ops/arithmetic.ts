@@ -51,8 +51,9 @@ const divOp = defineOp({
   backward(ctx, g) {
     const [a, b] = ctx.savedTensors;
     const ga = ctx.needsInputGrad[0] ? div(g, b) : null;
-    // d(a/b)/db = -a / b^2
-    const gb = ctx.needsInputGrad[1] ? neg(div(mul(g, a), mul(b, b))) : null;
+    // d(a/b)/db = -a / b^2, as PyTorch forms it: -g·((a/b)/b), since b·b under- or overflows
+    // float32 long before a/b/b does (a = 0, b = 1e-30 gives -0, not NaN).
+    const gb = ctx.needsInputGrad[1] ? neg(mul(g, div(div(a, b), b))) : null;
     return [ga, gb];
   },
 });
@@ -63,28 +64,49 @@ const negOp = defineOp({
   backward: (_ctx, g) => [neg(g)],
 });
 
+/**
+ * pow with C's (and PyTorch's) rules where JavaScript's differ: 1 ** y is 1 for every y, NaN
+ * included, and (-1) ** ±Infinity is 1 (Math.pow gives NaN for both).
+ */
+export const cPow = (x: number, y: number): number => (x === 1 || (x === -1 && (y === Infinity || y === -Infinity)) ? 1 : Math.pow(x, y));
+
+/**
+ * x ** e for a number exponent, as PyTorch's tensor ** scalar: 0.5 and -0.5 are sqrt and rsqrt
+ * there (so (-Infinity) ** 0.5 is NaN, (-0) ** 0.5 is -0 and (-0) ** -0.5 is -Infinity).
+ */
+const scalarPow = (x: number, e: number): number => (e === 0.5 ? Math.sqrt(x) : e === -0.5 ? 1 / Math.sqrt(x) : cPow(x, e));
+
 const powOp = defineOp({
   name: 'pow',
-  forward(ctx, a: Tensor, b: Tensor) {
+  forward(ctx, a: Tensor, b: Tensor, scalar: boolean) {
     if (a.dtype === 'int32' && b.dtype === 'int32' && b.data.some((e) => e < 0)) {
       // Integer results of negative powers would silently be 0 (or 1/-1): PyTorch refuses too.
       throw new Error(`pow: integers to negative integer powers are not allowed (int32 ${fmt(a.shape)} ** int32 ${fmt(b.shape)})`);
     }
-    const out = binaryRaw('pow', a, b, Math.pow, a.dtype === 'int32' && b.dtype !== 'int32' ? floatDType(b) : undefined);
+    const f = scalar ? scalarPow : cPow;
+    const out = binaryRaw('pow', a, b, f, a.dtype === 'int32' && b.dtype !== 'int32' ? floatDType(b) : undefined);
     ctx.saveForBackward(a, b);
+    ctx.state.f = f;
     return out;
   },
   backward(ctx, g) {
     const [a, b] = ctx.savedTensors;
-    // d/da a^b = b * a^(b-1)
-    const ga = ctx.needsInputGrad[0]
-      ? mul(g, binaryRaw('pow', a, b, (x, y) => (y === 0 ? 0 : y * Math.pow(x, y - 1))))
-      : null;
+    const f = ctx.state.f as (x: number, y: number) => number;
+    // d/da a^b = b * a^(b-1), and +0 where b == 0 even for a NaN or Inf g (PyTorch's where);
+    // float32 derivatives are rounded before g multiplies them, as there (an underflow to 0
+    // times an Inf g is NaN).
+    let ga: Tensor | null = null;
+    if (ctx.needsInputGrad[0]) {
+      const r = g.dtype === 'float32' ? Math.fround : (v: number) => v;
+      const out = allocateUninit(g.dtype, g.size);
+      mapTernary(g.data, g.shape, a.data, a.shape, b.data, b.shape, out, g.shape, (gv, x, y) => (y === 0 ? 0 : gv * r(y * r(f(x, y - 1)))));
+      ga = new Tensor(out, g.shape);
+    }
     // d/db a^b = a^b * ln a, taken as 0 where a == 0 and b >= 0 (PyTorch's convention).
     const gb = ctx.needsInputGrad[1]
-      ? mul(g, binaryRaw('pow', a, b, (x, y) => (x === 0 && y >= 0 ? 0 : Math.pow(x, y) * Math.log(x))))
+      ? mul(g, binaryRaw('pow', a, b, (x, y) => (x === 0 && y >= 0 ? 0 : cPow(x, y) * Math.log(x))))
       : null;
-    return [ga, gb];
+    return [ga, gb, null];
   },
 });
 
@@ -137,7 +159,7 @@ export function neg(a: Tensor): Tensor {
  * is refused (as PyTorch does); the gradient with respect to `b` is taken as 0 where a == 0 and b >= 0.
  */
 export function pow(a: TensorLike, b: TensorLike): Tensor {
-  return powOp(asTensor(a, b, 'pow'), asTensor(b, a, 'pow'));
+  return powOp(asTensor(a, b, 'pow'), asTensor(b, a, 'pow'), typeof b === 'number');
 }
 /** Elementwise `cond ? a : b` (cond nonzero means true); all three broadcast together. */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {

@@ -7,7 +7,8 @@ import { allocate } from '../../kernels/dtype.js';
 import { fmt, shapeEq } from '../../kernels/shape.js';
 import { defineOp } from '../function.js';
 import { Tensor } from '../tensor.js';
-import { add, div, mul, neg, sub } from './arithmetic.js';
+import { add, div, mul, neg, sub, where } from './arithmetic.js';
+
 import { reshape } from './movement.js';
 import { sum } from './reduce.js';
 import { logSoftmax } from './softmax.js';
@@ -72,6 +73,7 @@ interface NllState {
   shape: readonly number[];
   c: number;
   inner: number;
+  ignoreIndex: number;
 }
 
 const nllOp = defineOp<[Tensor, Tensor, Tensor | null, number, Reduction, ClassLayout], NllState>({
@@ -89,7 +91,7 @@ const nllOp = defineOp<[Tensor, Tensor, Tensor | null, number, Reduction, ClassL
       const b = Math.floor(i / inner);
       losses[i] = -w[i] * logp.data[(b * c + t) * inner + (i - b * inner)];
     }
-    Object.assign(ctx.state, { w, wsum, target, reduction, shape: logp.shape, c, inner });
+    Object.assign(ctx.state, { w, wsum, target, reduction, shape: logp.shape, c, inner, ignoreIndex });
     if (reduction === 'none') return new Tensor(losses, target.shape);
     let s = 0;
     for (let i = 0; i < m; i++) s += losses[i];
@@ -98,10 +100,12 @@ const nllOp = defineOp<[Tensor, Tensor, Tensor | null, number, Reduction, ClassL
     return new Tensor(out, []);
   },
   backward(ctx, g) {
-    const { w, wsum, target, reduction, shape, c, inner } = ctx.state;
+    const { w, wsum, target, reduction, shape, c, inner, ignoreIndex } = ctx.state;
     const gx = allocate(g.dtype, logpSize(shape));
     for (let i = 0; i < target.size; i++) {
-      if (w[i] === 0) continue;
+      // A class weight of 0 still writes -0·g (NaN for a NaN or Inf g, or when every weight is
+      // 0 and the mean divides by 0), as PyTorch; only ignored positions are skipped.
+      if (target.data[i] === ignoreIndex) continue;
       const gi = reduction === 'none' ? g.data[i] : reduction === 'mean' ? g.data[0] / wsum : g.data[0];
       const b = Math.floor(i / inner);
       gx[(b * c + target.data[i]) * inner + (i - b * inner)] = -w[i] * gi;
@@ -145,8 +149,9 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   const logp = logSoftmax(logits, layout.classDim);
   const nll = nllOp(logp, target, options.weight ?? null, ignoreIndex, reduction, layout);
   if (eps === 0) return nll;
-  // Smoothing term per position: -sum_c w_c * logp_c, zero where the target is ignored.
-  const keep = allocate(logits.dtype, target.size);
+  // Smoothing term per position: -sum_c w_c * logp_c, zero where the target is ignored: a select
+  // (PyTorch's masked_fill), so an ignored row's -inf logits or a NaN gradient give 0, not NaN.
+  const keep = new Int32Array(target.size);
   let denom = 0;
   for (let i = 0; i < target.size; i++) {
     const t = target.data[i];
@@ -155,7 +160,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
     denom += options.weight ? options.weight.data[t] : 1;
   }
   const weighted = options.weight ? mul(logp, classWeightView(options.weight, layout, logits.ndim)) : logp;
-  let smooth = mul(neg(sum(weighted, layout.classDim)), new Tensor(keep, target.shape));
+  let smooth = where(new Tensor(keep, target.shape), neg(sum(weighted, layout.classDim)), new Tensor(allocate(logits.dtype, 1), []));
   if (reduction === 'sum') smooth = sum(smooth);
   else if (reduction === 'mean') smooth = div(sum(smooth), denom);
   return add(mul(nll, 1 - eps), mul(smooth, eps / layout.c));

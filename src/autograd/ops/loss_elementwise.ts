@@ -72,13 +72,15 @@ export function l1Loss(input: Tensor, target: Tensor, options: LossOptions = {})
 const smoothL1Op = pointwiseLoss('smoothL1Loss', (x, t, _w, { beta }) => {
   const d = x - t;
   const a = Math.abs(d);
-  const dd = d < -beta ? -1 : d > beta ? 1 : d / beta;
-  return [a < beta ? (0.5 * d * d) / beta : a - 0.5 * beta, dd, -dd];
+  // PyTorch's order of tests, and its target gradient as the same function of t - x: with beta
+  // 0, d = 0 takes the first branch (-1) for both, and a NaN d falls through to NaN / 0.
+  const slope = (e: number) => (e <= -beta ? -1 : e >= beta ? 1 : e / beta);
+  return [a < beta ? (0.5 * d * d) / beta : a - 0.5 * beta, slope(d), slope(t - x)];
 });
 
 /** Options of {@link smoothL1Loss}: the reduction and `beta` (default 1). */
 export interface SmoothL1Options extends LossOptions {
-  /** Where the quadratic part turns linear (default 1; 0 gives l1Loss). */
+  /** Where the quadratic part turns linear (default 1; 0 gives l1Loss's values, with PyTorch's gradient -1 at d = 0). */
   beta?: number;
 }
 
@@ -87,7 +89,6 @@ export function smoothL1Loss(input: Tensor, target: Tensor, options: SmoothL1Opt
   const reduction = checkReduction('smoothL1Loss', options.reduction ?? 'mean');
   const beta = options.beta ?? 1;
   if (!(beta >= 0)) throw new Error(`smoothL1Loss: beta must be >= 0, got ${beta}`);
-  if (beta === 0) return l1Loss(input, target, { reduction }); // as PyTorch; avoids 0/0 at d = 0
   checkFloat('smoothL1Loss', input, target);
   return reduceLoss(smoothL1Op(input, target, { beta }, null), reduction);
 }

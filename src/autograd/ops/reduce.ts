@@ -2,10 +2,10 @@
 
 import { allocate } from '../../kernels/dtype.js';
 import { extremumAxis, sumAxes } from '../../kernels/reduce.js';
-import { fmt, sizeOf } from '../../kernels/shape.js';
+import { fmt, sizeOf, stridesOf } from '../../kernels/shape.js';
 import { defineOp } from '../function.js';
 import { Tensor } from '../tensor.js';
-import { div, mul, sub } from './arithmetic.js';
+import { div } from './arithmetic.js';
 import { dimOf } from './helpers.js';
 import { expand, reshape } from './movement.js';
 
@@ -183,46 +183,78 @@ export interface VarOptions extends ReduceOptions {
   correction?: number;
 }
 
-/** Variance over `dim` (all elements when omitted), composed from mean, sub, mul and sum. */
+/** Variance over `dim` (all elements when omitted), accumulated in float64 as torch.var. */
 export function variance(x: Tensor, dim?: Dims, options: VarOptions = {}): Tensor {
   return varianceAs('var', x, dim, options);
 }
 
+/** For each element of `shape`, the flat index of its slot in the reduction over `axes` (kept shape). */
+export function reductionSlots(shape: readonly number[], axes: number[]): { slots: Int32Array; count: number } {
+  const kept = shape.map((n, i) => (axes.includes(i) ? 1 : n));
+  const ks = stridesOf(kept).map((s, i) => (axes.includes(i) ? 0 : s));
+  const n = sizeOf(shape);
+  const slots = new Int32Array(n);
+  const pos = new Array<number>(shape.length).fill(0);
+  for (let e = 0; e < n; e++) {
+    let s = 0;
+    for (let d = 0; d < shape.length; d++) s += pos[d] * ks[d];
+    slots[e] = s;
+    for (let d = shape.length - 1; d >= 0; d--) {
+      if (++pos[d] < shape[d]) break;
+      pos[d] = 0;
+    }
+  }
+  return { slots, count: sizeOf(kept) };
+}
+
 function varianceAs(op: string, x: Tensor, dim: Dims, options: VarOptions): Tensor {
   const axes = normDims(op, dim, x.shape);
-  const n = sizeOf(axes.map((a) => x.shape[a]));
   if (options.correction !== undefined && options.unbiased !== undefined) {
     throw new Error(`${op}: give either correction or unbiased, not both`);
   }
   const correction = options.correction ?? ((options.unbiased ?? true) ? 1 : 0);
   const xf = x.dtype === 'int32' ? toFloat(x) : x;
-  // The mean is a constant to the gradient, as in torch's var_backward (2(x - mean)/(n - c)): its
-  // path adds 0 analytically, but spreads NaN over the slice when an element is ±Inf.
-  const centered = sub(xf, mean(xf.detach(), axes, { keepdim: true }));
-  const ss = sum(mul(centered, centered), axes, { keepdim: options.keepdim ?? false });
-  return div(ss, Math.max(0, n - correction));
+  return varianceOp(xf, axes, correction, reducedShape(x.shape, axes, options.keepdim ?? false), op === 'std');
 }
 
-// The square root of a variance, with PyTorch's std_backward: where the result is 0 (a constant
-// slice) the gradient is 0, not sqrt's 0.5/0 = Inf times a zero centred value = NaN.
-const sqrtOfVariance = defineOp({
-  name: 'std',
-  forward(ctx, v: Tensor) {
-    const y = allocate(v.dtype, v.size);
-    for (let i = 0; i < y.length; i++) y[i] = Math.sqrt(v.data[i]);
-    const out = new Tensor(y, v.shape);
-    ctx.saveForBackward(out);
-    return out;
+// Two passes in float64, and std's square root taken there too, as PyTorch accumulates float32
+// variances in double: [1e30, -1e30, 0] has a finite std and [1e-30, 1e-30, 0] a nonzero one.
+// The backward is torch's var_backward, 2(x - mean)/(n - c) · g, the mean a constant to it (its
+// path adds 0 analytically but would spread NaN over the slice from an ±Inf element); std's
+// first divides g by 2·std, and is 0 where std is 0 (a constant slice), not 0.5/0 · 0 = NaN.
+const varianceOp = defineOp({
+  name: 'var',
+  forward(ctx, x: Tensor, axes: number[], correction: number, outShape: number[], takeSqrt: boolean) {
+    const { slots, count } = reductionSlots(x.shape, axes);
+    const n = count === 0 ? 0 : x.size / count;
+    const mu = new Float64Array(count);
+    for (let e = 0; e < x.size; e++) mu[slots[e]] += x.data[e];
+    for (let s = 0; s < count; s++) mu[s] /= n;
+    const ss = new Float64Array(count);
+    for (let e = 0; e < x.size; e++) {
+      const d = x.data[e] - mu[slots[e]];
+      ss[slots[e]] += d * d;
+    }
+    const denom = Math.max(0, n - correction);
+    const out = allocate(x.dtype, count);
+    for (let s = 0; s < count; s++) out[s] = takeSqrt ? Math.sqrt(ss[s] / denom) : ss[s] / denom;
+    Object.assign(ctx.state, { slots, mu, denom, takeSqrt });
+    const result = new Tensor(out, outShape);
+    ctx.saveForBackward(x, result);
+    return result;
   },
   backward(ctx, g) {
-    const [y] = ctx.savedTensors;
-    const gv = allocate(g.dtype, g.size);
-    for (let i = 0; i < gv.length; i++) gv[i] = y.data[i] === 0 ? 0 : (0.5 * g.data[i]) / y.data[i];
-    return [new Tensor(gv, y.shape)];
+    const [x, out] = ctx.savedTensors;
+    const { slots, mu, denom, takeSqrt } = ctx.state as { slots: Int32Array; mu: Float64Array; denom: number; takeSqrt: boolean };
+    const gv = new Float64Array(g.size);
+    for (let s = 0; s < gv.length; s++) gv[s] = !takeSqrt ? g.data[s] : out.data[s] === 0 ? 0 : g.data[s] / (2 * out.data[s]);
+    const gx = allocate(g.dtype, x.size);
+    for (let e = 0; e < x.size; e++) gx[e] = (2 / denom) * gv[slots[e]] * (x.data[e] - mu[slots[e]]);
+    return [new Tensor(gx, x.shape), null, null, null, null];
   },
 });
 
 /** Standard deviation (torch.std): the square root of `variance`, with the same options. */
 export function std(x: Tensor, dim?: Dims, options: VarOptions = {}): Tensor {
-  return sqrtOfVariance(varianceAs('std', x, dim, options));
+  return varianceAs('std', x, dim, options);
 }

@@ -1,11 +1,11 @@
 // cumsum, prod and logsumexp: reductions and scans that need their own backward.
 
 import { allocate } from '../../kernels/dtype.js';
-import { fmt, sizeOf, stridesOf } from '../../kernels/shape.js';
+import { fmt, sizeOf } from '../../kernels/shape.js';
 import { defineOp } from '../function.js';
 import { Tensor } from '../tensor.js';
 import { floatDType } from './helpers.js';
-import { normDims, normDimScalar, reducedShape, type Dims, type ReduceOptions } from './reduce.js';
+import { normDims, normDimScalar, reducedShape, reductionSlots, type Dims, type ReduceOptions } from './reduce.js';
 
 /** Calls visit(base, len, stride) for every line along `axis` (a 0-d tensor is one line of 1). */
 function forEachLine(shape: readonly number[], axis: number, visit: (base: number, len: number, stride: number) => void): void {
@@ -54,25 +54,44 @@ const prodOp = defineOp({
     const shape = axis < 0 ? [x.size] : x.shape;
     const a = Math.max(axis, 0);
     const out = allocate(x.dtype, sizeOf(reducedShape(shape, [a], false)));
+    // float32 products round (and overflow) at every step, as PyTorch's float32 accumulator does.
+    const round = x.dtype === 'float32' ? Math.fround : (v: number) => v;
     let j = 0;
     forEachLine(shape, a, (base, len, st) => {
       let p = 1;
-      for (let k = 0; k < len; k++) p *= x.data[base + k * st];
+      for (let k = 0; k < len; k++) p = round(p * x.data[base + k * st]);
       out[j++] = p;
     });
-    ctx.saveForBackward(x);
-    Object.assign(ctx.state, { shape, a });
-    return new Tensor(out, outShape);
+    const result = new Tensor(out, outShape);
+    ctx.saveForBackward(x, result);
+    Object.assign(ctx.state, { shape, a, all: axis < 0 });
+    return result;
   },
   backward(ctx, g) {
-    // dprod/dx_i = product of the others, as prefix * suffix products: right with zeros in the
-    // line (one zero: only its own gradient is nonzero; two or more: all zero), no division.
-    const [x] = ctx.savedTensors;
-    const { shape, a } = ctx.state as { shape: number[]; a: number };
+    // PyTorch's prod_backward: with no zero in the input, g·(result / x), so an Inf or NaN input
+    // gives NaN as there; a full product with two or more zeros has all-zero gradients; otherwise
+    // the products of the others as prefix × suffix products (one zero in a line: only its own
+    // gradient is nonzero; two or more: all zero).
+    const [x, result] = ctx.savedTensors;
+    const { shape, a, all } = ctx.state as { shape: number[]; a: number; all: boolean };
     const gx = allocate(g.dtype, x.size);
+    if (x.ndim === 0) {
+      gx[0] = g.data[0];
+      return [new Tensor(gx, x.shape), null, null];
+    }
+    let zeros = 0;
+    for (let i = 0; i < x.size; i++) if (x.data[i] === 0) zeros++;
+    if (all && zeros >= 2) return [new Tensor(gx, x.shape), null, null];
     let j = 0;
     forEachLine(shape, a, (base, len, st) => {
-      const gv = g.data[j++];
+      const gv = g.data[j];
+      if (zeros === 0) {
+        const r = result.data[j];
+        for (let k = 0; k < len; k++) gx[base + k * st] = gv * (r / x.data[base + k * st]);
+        j++;
+        return;
+      }
+      j++;
       let pre = 1;
       for (let k = 0; k < len; k++) {
         gx[base + k * st] = pre;
@@ -96,25 +115,6 @@ export function prod(x: Tensor, dim?: number, options: ReduceOptions = {}): Tens
   const d = normDimScalar('prod', dim, x.shape);
   if (d < 0) return prodOp(x, -1, []);
   return prodOp(x, d, reducedShape(x.shape, [d], keepdim));
-}
-
-/** For each element of `shape`, the flat index of its slot in the reduction over `axes` (kept shape). */
-function reductionSlots(shape: readonly number[], axes: number[]): { slots: Int32Array; count: number } {
-  const kept = shape.map((n, i) => (axes.includes(i) ? 1 : n));
-  const ks = stridesOf(kept).map((s, i) => (axes.includes(i) ? 0 : s));
-  const n = sizeOf(shape);
-  const slots = new Int32Array(n);
-  const pos = new Array<number>(shape.length).fill(0);
-  for (let e = 0; e < n; e++) {
-    let s = 0;
-    for (let d = 0; d < shape.length; d++) s += pos[d] * ks[d];
-    slots[e] = s;
-    for (let d = shape.length - 1; d >= 0; d--) {
-      if (++pos[d] < shape[d]) break;
-      pos[d] = 0;
-    }
-  }
-  return { slots, count: sizeOf(kept) };
 }
 
 const logsumexpOp = defineOp({
