@@ -129,6 +129,8 @@ export function arange(start: number, end?: number, step = 1, options: TensorOpt
     start = 0;
   }
   if (step === 0 || !Number.isFinite(step)) throw new Error(`arange: step must be a non-zero finite number, got ${step}`);
+  if (!Number.isFinite(start) || !Number.isFinite(end)) throw new Error(`arange: start and end must be finite numbers, got ${start} and ${end}`);
+  if ((end - start) * step < 0) throw new Error(`arange: the range ${start} to ${end} runs against the step ${step}`);
   const n = Math.max(0, Math.ceil((end - start) / step));
   const allInt = Number.isInteger(start) && Number.isInteger(end) && Number.isInteger(step);
   const dtype = options.dtype ?? (allInt ? 'int32' : 'float32');
@@ -137,12 +139,23 @@ export function arange(start: number, end?: number, step = 1, options: TensorOpt
   return new Tensor(data, [n], options.requiresGrad);
 }
 
+/** The dtype of a floating-point random tensor: float32 by default; int32 refused, as torch. */
+function floatDType(op: string, dtype: DType | undefined): DType {
+  const d = checkDType(op, dtype);
+  if (d === 'int32') throw new Error(`${op}: dtype int32 is not supported (floating-point only); use randint for integers`);
+  return d;
+}
+
 /** Uniform in [0, 1). */
 export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
   checkShape('rand', shape);
   const gen = options.generator ?? defaultGenerator;
-  const data = allocate(checkDType('rand', options.dtype), sizeOf(shape));
-  for (let i = 0; i < data.length; i++) data[i] = gen.random();
+  const data = allocate(floatDType('rand', options.dtype), sizeOf(shape));
+  // A float32 store may round a draw just below 1 up to 1: draw again, so [0, 1) holds.
+  for (let i = 0; i < data.length; i++) {
+    data[i] = gen.random();
+    while (data[i] === 1) data[i] = gen.random();
+  }
   return new Tensor(data, shape, options.requiresGrad);
 }
 
@@ -150,7 +163,7 @@ export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
 export function randn(shape: Shape, options: RandomOptions = {}): Tensor {
   checkShape('randn', shape);
   const gen = options.generator ?? defaultGenerator;
-  const data = allocate(checkDType('randn', options.dtype), sizeOf(shape));
+  const data = allocate(floatDType('randn', options.dtype), sizeOf(shape));
   for (let i = 0; i < data.length; i++) data[i] = gen.normal();
   return new Tensor(data, shape, options.requiresGrad);
 }

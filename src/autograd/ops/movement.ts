@@ -33,7 +33,8 @@ const reshapeOp = defineOp({
 
 /** A view with a new shape (one dim may be -1); shares storage with the input. */
 export function reshape(x: Tensor, shape: Shape): Tensor {
-  if (shapeEq(x.shape, shape)) return x;
+  // Always a new tensor, even for the same shape, as torch: a hook or retainGrad on the result
+  // must not land on the input.
   return reshapeOp(x, shape);
 }
 
@@ -42,9 +43,9 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
  * tensor becomes shape [1]. Shares storage.
  */
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
+  const s = normDim('flatten', startDim, Math.max(x.ndim, 1)); // a 0-d tensor takes dims 0 / -1 (PyTorch)
+  const e = normDim('flatten', endDim, Math.max(x.ndim, 1));
   if (x.ndim === 0) return reshape(x, [1]);
-  const s = normDim('flatten', startDim, x.ndim);
-  const e = normDim('flatten', endDim, x.ndim);
   if (s > e) throw new Error(`flatten: startDim ${startDim} comes after endDim ${endDim}`);
   const shape = [...x.shape.slice(0, s), sizeOf(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)];
   return reshape(x, shape);
@@ -60,7 +61,7 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
 export function squeeze(x: Tensor, dim?: number): Tensor {
   if (dim === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
   const d = normDim('squeeze', dim, Math.max(x.ndim, 1)); // a 0-d tensor takes dim 0 / -1 (PyTorch)
-  if (x.ndim === 0 || x.shape[d] !== 1) return x;
+  if (x.ndim === 0 || x.shape[d] !== 1) return reshape(x, x.shape); // a new view, as torch
   return reshape(x, [...x.shape.slice(0, d), ...x.shape.slice(d + 1)]);
 }
 
