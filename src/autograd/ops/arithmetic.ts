@@ -68,7 +68,7 @@ const negOp = defineOp({
  * pow with C's (and PyTorch's) rules where JavaScript's differ: 1 ** y is 1 for every y, NaN
  * included, and (-1) ** ±Infinity is 1 (Math.pow gives NaN for both).
  */
-export const cPow = (x: number, y: number): number => (x === 1 || (x === -1 && (y === Infinity || y === -Infinity)) ? 1 : Math.pow(x, y));
+const cPow = (x: number, y: number): number => (x === 1 || (x === -1 && (y === Infinity || y === -Infinity)) ? 1 : Math.pow(x, y));
 
 /**
  * x ** e for a number exponent, as PyTorch's tensor ** scalar: 0.5 and -0.5 are sqrt and rsqrt
