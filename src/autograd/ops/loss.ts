@@ -8,7 +8,6 @@ import { fmt, shapeEq } from '../../kernels/shape.js';
 import { defineOp } from '../function.js';
 import { Tensor } from '../tensor.js';
 import { add, div, mul, neg, sub, where } from './arithmetic.js';
-
 import { reshape } from './movement.js';
 import { sum } from './reduce.js';
 import { logSoftmax } from './softmax.js';
