@@ -182,15 +182,15 @@ suite('native elementwise arithmetic: bit for bit the reference, scalars broadca
   });
 });
 
-suite('native batch norm passes against the reference, plane (S >= 16) and column (S < 16) layouts, 1 and 2 threads', () => {
+suite('native batch norm passes against the reference, plane and column layouts (sums by plane from S = 1024, elementwise from 16), 1 and 2 threads', () => {
   const close = (got: Float64Array, want: Float64Array, what: string): void => {
     for (let c = 0; c < want.length; c++) {
       if (!Number.isFinite(want[c])) expectSameBits(got.subarray(c, c + 1), want.subarray(c, c + 1), `${what}[${c}]`);
       else expect(Math.abs(got[c] - want[c]), `${what}[${c}]`).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(want[c])));
     }
   };
-  // [N, C, S]: planes, columns, one channel, one sample, empty, a ResNet stage at 64 x 512 x 1 (parallel)
-  const shapes = [[3, 5, 20], [4, 6, 3], [2, 1, 17], [1, 7, 5], [2, 3, 0], [0, 4, 4], [64, 512, 1], [64, 64, 49]];
+  // [N, C, S]: planes, columns, one channel, one sample, empty, a ResNet stage at 64 x 512 x 1 (parallel), planes for the sums
+  const shapes = [[3, 5, 20], [4, 6, 3], [2, 1, 17], [1, 7, 5], [2, 3, 0], [0, 4, 4], [64, 512, 1], [64, 64, 49], [2, 3, 1030]];
   for (const [N, C, S] of shapes) {
     for (const affine of [true, false]) {
       it(`[${N}, ${C}, ${S}] ${affine ? 'with' : 'without'} weight and bias`, () => {
