@@ -303,6 +303,10 @@ suite('native convolution (oneDNN) against the reference', () => {
     const cgx = new Float32Array(centre.x.length);
     expect(K.conv2dBackward!(centre.gy, centre.x, centre.w, centre.p, { gx: cgx, gw: null, gb: null })).toBe(true);
     expect(cgx.every(Number.isFinite)).toBe(true);
+    // the same in the last row block of a 512x512x3x3 kernel (the crop scans it block by block)
+    const big = setup(cases.find((c) => c.name.includes('512 -> 512 on 1x1'))!, 16);
+    big.w[big.w.length - 1] = Infinity; // tap (2, 2) of the last filter's last channel
+    expect(K.conv2dForward!(big.x, big.w, big.b, big.p, new Float32Array(big.gy.length))).toBe(false);
   });
 
   it("finite inputs that overflow inside Winograd's transforms get the direct algorithm's finite answer", () => {
