@@ -103,6 +103,25 @@ describe('grad modes across await', () => {
     expect(sg.isGradEnabled()).toBe(true);
   });
 
+  it('work a synchronous noGrad schedules keeps its mode; the caller is back at once, in every nesting', async () => {
+    const seen: string[] = [];
+    const note = (what: string) => seen.push(`${what}:${sg.isGradEnabled()}`);
+    sg.noGrad(() => {
+      note('outer');
+      setTimeout(() => note('timer'), 1);
+      void Promise.resolve().then(() => note('then'));
+      sg.enableGrad(() => {
+        note('inner');
+        setImmediate(() => note('immediate'));
+      });
+      note('outer again');
+    });
+    note('caller');
+    await sleep(5);
+    note('caller after');
+    expect(seen).toEqual(['outer:false', 'inner:true', 'outer again:false', 'caller:true', 'then:false', 'immediate:true', 'timer:false', 'caller after:true']);
+  });
+
   it('refuses a non-function callback by name', () => {
     expect(() => sg.noGrad(3 as unknown as () => number)).toThrow('noGrad: expected a callback function, got number');
     expect(() => sg.detectAnomaly(null as unknown as () => number)).toThrow('detectAnomaly: expected a callback function, got object');
