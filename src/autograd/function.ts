@@ -81,8 +81,16 @@ export function defineOp<Args extends unknown[], S extends object = Record<strin
   def: OpDefinition<Args, S>,
 ): Op<Args> {
   const apply = (...args: Args): Tensor => {
+    // Loops, not closures: a closure made per call is optimized per call (TurboFan specializes
+    // it to its context), and every op runs this.
     const record = isGradEnabled();
-    const needs = args.map((a) => record && a instanceof Tensor && a.requiresGrad);
+    const needs: boolean[] = new Array(args.length);
+    let any = false;
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      needs[i] = record && a instanceof Tensor && a.requiresGrad;
+      if (needs[i]) any = true;
+    }
     const ctx = new Context<S>(needs);
     const prev = setGradEnabled(false);
     let out: Tensor;
@@ -95,10 +103,9 @@ export function defineOp<Args extends unknown[], S extends object = Record<strin
     // An op that returns an input unchanged must not re-parent that input.
     if (args.includes(out)) out = new Tensor(out.data, out.shape);
     if (isAnomalyEnabled()) checkForward(def.name, args, out);
-    if (needs.some(Boolean)) {
-      const edges = args.map((a, i): Edge | null =>
-        needs[i] ? edgeTo(a as Tensor) : null,
-      );
+    if (any) {
+      const edges: (Edge | null)[] = new Array(args.length);
+      for (let i = 0; i < args.length; i++) edges[i] = needs[i] ? edgeTo(args[i] as Tensor) : null;
       out.requiresGrad = true;
       out.gradFn = new Node(def.name, ctx, edges, def.backward as Node['backwardFn'], out.shape, currentModulePath());
     }

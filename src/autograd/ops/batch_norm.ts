@@ -49,7 +49,8 @@ const batchNormOp = defineOp<[Tensor, Tensor | null, Tensor | null, BnConfig], B
       invstd = K.invStd(stats.variance, cfg.eps);
       if (cfg.update && N * S > 0) {
         const n = N * S;
-        const unbiased = stats.variance.map((v) => (v * n) / (n - 1));
+        const unbiased = new Float64Array(C); // a loop: a closure per call is optimized per call
+        for (let c = 0; c < C; c++) unbiased[c] = (stats.variance[c] * n) / (n - 1);
         if (cfg.runningMean) K.updateRunning(cfg.runningMean.data, stats.mean, cfg.momentum);
         if (cfg.runningVar) K.updateRunning(cfg.runningVar.data, unbiased, cfg.momentum);
       }

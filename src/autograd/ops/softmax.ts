@@ -1,38 +1,56 @@
 // softmax, logSoftmax and gather. The softmaxes subtract the row max first, so logits of
 // ±1e4 stay finite.
 
-import { allocate } from '../../kernels/dtype.js';
+import { allocate, type TypedArray } from '../../kernels/dtype.js';
 import { fmt, normDim, sizeOf } from '../../kernels/shape.js';
 import { defineOp } from '../function.js';
 import { Tensor } from '../tensor.js';
 import { floatDType } from './helpers.js';
 
+type Line = (base: number, len: number, st: number, a: TypedArray, b: TypedArray, out: TypedArray, log: boolean) => void;
+
 /**
- * Calls visit(base, len, stride) for every line along `axis`: the line's elements sit at
- * base + k * stride for k < len. A 0-d tensor is one line of 1.
+ * Calls line(base, len, stride, a, b, out, log) for every line along `axis`: the line's elements
+ * sit at base + k * stride for k < len. A 0-d tensor is one line of 1. The lines are module-level
+ * functions given their arrays, not closures: a closure made per call is optimized per call.
  */
-function forEachLine(shape: readonly number[], axis: number, visit: (base: number, len: number, stride: number) => void): void {
+function forEachLine(shape: readonly number[], axis: number, line: Line, a: TypedArray, b: TypedArray, out: TypedArray, log = false): void {
   const outer = sizeOf(shape.slice(0, axis));
   const len = shape[axis] ?? 1;
   const inner = sizeOf(shape.slice(axis + 1));
-  for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) visit(o * len * inner + i, len, inner);
+  for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) line(o * len * inner + i, len, inner, a, b, out, log);
+}
+
+function softmaxLine(base: number, len: number, st: number, xd: TypedArray, _b: TypedArray, out: TypedArray, log: boolean): void {
+  let m = -Infinity;
+  for (let k = 0; k < len; k++) m = Math.max(m, xd[base + k * st]);
+  if (m === -Infinity) m = 0; // an all -Inf row: keep exp finite (gives NaN like PyTorch only via 0/0)
+  let s = 0;
+  for (let k = 0; k < len; k++) s += Math.exp(xd[base + k * st] - m);
+  const logS = Math.log(s);
+  for (let k = 0; k < len; k++) {
+    const z = xd[base + k * st] - m;
+    out[base + k * st] = log ? z - logS : Math.exp(z - logS);
+  }
+}
+
+/** dx = y * (g - sum(g * y)) */
+function softmaxGradLine(base: number, len: number, st: number, g: TypedArray, y: TypedArray, gx: TypedArray): void {
+  let dot = 0;
+  for (let k = 0; k < len; k++) dot += g[base + k * st] * y[base + k * st];
+  for (let k = 0, p = base; k < len; k++, p += st) gx[p] = y[p] * (g[p] - dot);
+}
+
+/** dx = g - exp(y) * sum(g) */
+function logSoftmaxGradLine(base: number, len: number, st: number, g: TypedArray, y: TypedArray, gx: TypedArray): void {
+  let s = 0;
+  for (let k = 0; k < len; k++) s += g[base + k * st];
+  for (let k = 0, p = base; k < len; k++, p += st) gx[p] = g[p] - Math.exp(y[p]) * s;
 }
 
 function softmaxRaw(x: Tensor, axis: number, log: boolean): Tensor {
   const out = allocate(floatDType(x), x.size);
-  const xd = x.data;
-  forEachLine(x.shape, axis, (base, len, st) => {
-    let m = -Infinity;
-    for (let k = 0; k < len; k++) m = Math.max(m, xd[base + k * st]);
-    if (m === -Infinity) m = 0; // an all -Inf row: keep exp finite (gives NaN like PyTorch only via 0/0)
-    let s = 0;
-    for (let k = 0; k < len; k++) s += Math.exp(xd[base + k * st] - m);
-    const logS = Math.log(s);
-    for (let k = 0; k < len; k++) {
-      const z = xd[base + k * st] - m;
-      out[base + k * st] = log ? z - logS : Math.exp(z - logS);
-    }
-  });
+  forEachLine(x.shape, axis, softmaxLine, x.data, x.data, out, log);
   return new Tensor(out, x.shape);
 }
 
@@ -45,14 +63,9 @@ const softmaxOp = defineOp({
     return y;
   },
   backward(ctx, g) {
-    // dx = y * (g - sum(g * y))
     const [y] = ctx.savedTensors;
     const gx = allocate(g.dtype, g.size);
-    forEachLine(y.shape, ctx.state.axis, (base, len, st) => {
-      let dot = 0;
-      for (let k = 0; k < len; k++) dot += g.data[base + k * st] * y.data[base + k * st];
-      for (let k = 0, p = base; k < len; k++, p += st) gx[p] = y.data[p] * (g.data[p] - dot);
-    });
+    forEachLine(y.shape, ctx.state.axis, softmaxGradLine, g.data, y.data, gx);
     return [new Tensor(gx, g.shape), null];
   },
 });
@@ -66,14 +79,9 @@ const logSoftmaxOp = defineOp({
     return y;
   },
   backward(ctx, g) {
-    // dx = g - exp(y) * sum(g)
     const [y] = ctx.savedTensors;
     const gx = allocate(g.dtype, g.size);
-    forEachLine(y.shape, ctx.state.axis, (base, len, st) => {
-      let s = 0;
-      for (let k = 0; k < len; k++) s += g.data[base + k * st];
-      for (let k = 0, p = base; k < len; k++, p += st) gx[p] = g.data[p] - Math.exp(y.data[p]) * s;
-    });
+    forEachLine(y.shape, ctx.state.axis, logSoftmaxGradLine, g.data, y.data, gx);
     return [new Tensor(gx, g.shape), null];
   },
 });
