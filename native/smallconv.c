@@ -121,10 +121,11 @@ static void gather_rows(void *arg, long lo, long hi) {
 /** M (or Mᵀ, `transposed`) for W: W itself where it is M, else built in buffer 1. */
 static const float *matrix(dn_ctx *c, const int *p, const pixel_map *m, const float *w, int transposed) {
   const long rows = p[4] * m->P, cols = p[1] * m->HW;
-  if (is_weights(m) && !transposed) return w;
+  const int weights = is_weights(m);
+  if (weights && !transposed) return w;
   float *M = dn_buffer(c, 1, rows * cols);
   if (!M) return NULL;
-  if (is_weights(m)) {
+  if (weights) {
     // Mᵀ = Wᵀ: a plain transpose, by tiles (the general builder below reads W down its columns)
     transpose_job t = {w, M, rows, cols};
     dn_parallel_for(cols, TILE, 1, transpose_rows, &t);
